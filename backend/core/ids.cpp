@@ -1,0 +1,51 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/ids.h"
+
+#include <array>
+#include <cstdio>
+#include <ctime>
+#include <random>
+
+namespace dispatch {
+
+std::string newUuid()
+{
+    // A per-thread generator seeded from the OS: uuids are identifiers, not secrets.
+    thread_local std::mt19937_64 gen{[] {
+        std::random_device rd;
+        std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
+        return std::mt19937_64(seq);
+    }()};
+    std::array<unsigned char, 16> b{};
+    for (int i = 0; i < 2; ++i) {
+        const uint64_t v = gen();
+        for (int k = 0; k < 8; ++k)
+            b[static_cast<size_t>(i * 8 + k)] = static_cast<unsigned char>(v >> (k * 8));
+    }
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    static const char *hex = "0123456789abcdef";
+    std::string out;
+    out.reserve(36);
+    for (size_t i = 0; i < 16; ++i) {
+        if (i == 4 || i == 6 || i == 8 || i == 10)
+            out.push_back('-');
+        out.push_back(hex[b[i] >> 4]);
+        out.push_back(hex[b[i] & 0xF]);
+    }
+    return out;
+}
+
+std::string formatRfc3339(long long unixNs)
+{
+    const time_t secs = static_cast<time_t>(unixNs / 1'000'000'000LL);
+    const long long ms = (unixNs / 1'000'000LL) % 1000;
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                  tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    return buf;
+}
+
+} // namespace dispatch

@@ -1,0 +1,310 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "server/config.h"
+
+#include <charconv>
+#include <cstdlib>
+#include <fstream>
+#include <functional>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+namespace dispatch::server {
+
+namespace {
+
+using Setter = std::function<std::string(ServerConfig &, const std::string &)>; // returns an error or ""
+
+std::string parseUnsigned(const std::string &v, uint64_t max, uint64_t &out)
+{
+    uint64_t x = 0;
+    auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), x);
+    if (ec != std::errc() || p != v.data() + v.size() || x > max)
+        return "expects a number between 0 and " + std::to_string(max) + ", got '" + v + "'";
+    out = x;
+    return {};
+}
+
+// Durations: "500ms", "10s", "5m", or plain milliseconds.
+std::string parseDuration(const std::string &v, std::chrono::milliseconds &out)
+{
+    std::size_t i = 0;
+    while (i < v.size() && std::isdigit(static_cast<unsigned char>(v[i])))
+        ++i;
+    if (i == 0)
+        return "expects a duration such as 500ms, 10s or 5m, got '" + v + "'";
+    const uint64_t n = std::stoull(v.substr(0, i));
+    const std::string unit = v.substr(i);
+    if (unit.empty() || unit == "ms")
+        out = std::chrono::milliseconds(n);
+    else if (unit == "s")
+        out = std::chrono::seconds(n);
+    else if (unit == "m")
+        out = std::chrono::minutes(n);
+    else if (unit == "h")
+        out = std::chrono::hours(n);
+    else
+        return "expects a duration such as 500ms, 10s or 5m, got '" + v + "'";
+    return {};
+}
+
+const std::map<std::string, std::pair<std::string, Setter>> &options()
+{
+    static const std::map<std::string, std::pair<std::string, Setter>> opts = {
+        {"host", {"address to listen on (default 127.0.0.1)", [](ServerConfig &c, const std::string &v) {
+                      c.host = v;
+                      return std::string();
+                  }}},
+        {"port", {"API port; 0 picks a free one (default 8080)", [](ServerConfig &c, const std::string &v) {
+                      uint64_t x;
+                      auto e = parseUnsigned(v, 65535, x);
+                      c.port = static_cast<uint16_t>(x);
+                      return e;
+                  }}},
+        {"gateway-port", {"API gateway port; 0 picks a free one (default 8081)",
+                          [](ServerConfig &c, const std::string &v) {
+                              uint64_t x;
+                              auto e = parseUnsigned(v, 65535, x);
+                              c.gatewayPort = static_cast<uint16_t>(x);
+                              return e;
+                          }}},
+        {"data-dir", {"directory for the database, function sources, image environments and logs",
+                      [](ServerConfig &c, const std::string &v) {
+                          c.dataDir = v;
+                          return std::string();
+                      }}},
+        {"ready-file", {"write {\"apiPort\",\"gatewayPort\",\"pid\"} here once accepting connections",
+                        [](ServerConfig &c, const std::string &v) {
+                            c.readyFile = v;
+                            return std::string();
+                        }}},
+        {"runtimes-dir", {"directory of the language worker shims (found automatically)",
+                          [](ServerConfig &c, const std::string &v) {
+                              c.runtimesDir = v;
+                              return std::string();
+                          }}},
+        {"log-level", {"trace, debug, info, warn or error (default info)", [](ServerConfig &c, const std::string &v) {
+                           static const std::vector<std::string> ok = {"trace", "debug", "info", "warn", "error"};
+                           if (std::find(ok.begin(), ok.end(), v) == ok.end())
+                               return "expects trace, debug, info, warn or error, got '" + v + "'";
+                           c.logLevel = v;
+                           return std::string();
+                       }}},
+        {"debug", {"same as --log-level=debug", [](ServerConfig &c, const std::string &v) {
+                       if (v.empty() || v == "true" || v == "1")
+                           c.logLevel = "debug";
+                       return std::string();
+                   }}},
+        {"threads", {"I/O threads (default: one per core)", [](ServerConfig &c, const std::string &v) {
+                         uint64_t x;
+                         auto e = parseUnsigned(v, 256, x);
+                         c.threads = static_cast<unsigned>(x);
+                         return e;
+                     }}},
+        {"sandbox", {"auto, on or off: run functions in a bubblewrap sandbox (default auto)",
+                     [](ServerConfig &c, const std::string &v) {
+                         if (v != "auto" && v != "on" && v != "off")
+                             return "expects auto, on or off, got '" + v + "'";
+                         c.sandbox = v;
+                         return std::string();
+                     }}},
+        {"min-workers", {"warm workers kept per function (default 1)", [](ServerConfig &c, const std::string &v) {
+                             uint64_t x;
+                             auto e = parseUnsigned(v, 64, x);
+                             c.minWorkers = x;
+                             return e;
+                         }}},
+        {"max-workers", {"workers per function under load (default 4)", [](ServerConfig &c, const std::string &v) {
+                             uint64_t x;
+                             auto e = parseUnsigned(v, 256, x);
+                             if (e.empty() && x == 0)
+                                 e = "expects at least 1";
+                             c.maxWorkers = x;
+                             return e;
+                         }}},
+        {"max-queue", {"runs that may wait per function before new ones are refused (default 1024)",
+                       [](ServerConfig &c, const std::string &v) {
+                           uint64_t x;
+                           auto e = parseUnsigned(v, 1'000'000, x);
+                           c.maxQueue = x;
+                           return e;
+                       }}},
+        {"worker-idle-timeout", {"idle workers above the minimum stop after this (default 5m)",
+                                 [](ServerConfig &c, const std::string &v) {
+                                     return parseDuration(v, c.workerIdleTimeout);
+                                 }}},
+        {"build-timeout", {"limit for an image or function build (default 10m)",
+                           [](ServerConfig &c, const std::string &v) { return parseDuration(v, c.buildTimeout); }}},
+        {"shutdown-grace", {"on SIGTERM, how long runs in flight may take to finish (default 10s)",
+                            [](ServerConfig &c, const std::string &v) { return parseDuration(v, c.shutdownGrace); }}},
+        {"base-image-settle", {"minimum time a new base image stays INITIALIZED (default 400ms)",
+                               [](ServerConfig &c, const std::string &v) {
+                                   return parseDuration(v, c.baseImageSettle);
+                               }}},
+        {"run-retention", {"runs kept per function (default 100000)", [](ServerConfig &c, const std::string &v) {
+                               uint64_t x;
+                               auto e = parseUnsigned(v, 1'000'000'000, x);
+                               c.runRetention = x;
+                               return e;
+                           }}},
+        {"max-body-bytes", {"largest accepted request body (default 64 MiB)",
+                            [](ServerConfig &c, const std::string &v) {
+                                uint64_t x;
+                                auto e = parseUnsigned(v, 1ull << 34, x);
+                                c.maxBodyBytes = x;
+                                return e;
+                            }}},
+        {"python3", {"python interpreter for python3 base images (default /usr/bin/python3)",
+                     [](ServerConfig &c, const std::string &v) {
+                         c.interpreters["python3"] = v;
+                         return std::string();
+                     }}},
+        {"nodejs", {"node interpreter for nodejs base images", [](ServerConfig &c, const std::string &v) {
+                        c.interpreters["nodejs"] = v;
+                        return std::string();
+                    }}},
+        {"java", {"java launcher for java base images", [](ServerConfig &c, const std::string &v) {
+                      c.interpreters["java"] = v;
+                      return std::string();
+                  }}},
+        {"pip-options", {"extra arguments for pip install (e.g. --index-url URL)",
+                         [](ServerConfig &c, const std::string &v) {
+                             c.pipOptions = v;
+                             return std::string();
+                         }}},
+    };
+    return opts;
+}
+
+std::string envName(const std::string &flag)
+{
+    std::string out = "DISPATCH_";
+    for (char ch : flag)
+        out.push_back(ch == '-' ? '_' : static_cast<char>(std::toupper(static_cast<unsigned char>(ch))));
+    return out;
+}
+
+std::string applyFileValue(ServerConfig &c, const std::string &key, const nlohmann::json &v)
+{
+    auto it = options().find(key);
+    if (it == options().end())
+        return {}; // Solo's config has keys we do not use (db-backend, tracer, ...): ignore them
+    std::string text;
+    if (v.is_string())
+        text = v.get<std::string>();
+    else if (v.is_boolean())
+        text = v.get<bool>() ? "true" : "false";
+    else if (v.is_number_integer())
+        text = std::to_string(v.get<int64_t>());
+    else
+        return "config key '" + key + "' has an unsupported value";
+    auto err = it->second.second(c, text);
+    return err.empty() ? err : "config key '" + key + "' " + err;
+}
+
+} // namespace
+
+std::string helpText()
+{
+    std::ostringstream out;
+    out << "Usage: dispatch-server [options]\n\n"
+           "A Dispatch-Solo-compatible server whose functions run as warm local worker processes.\n\n"
+           "Options (each can also be set as DISPATCH_<NAME> in the environment or in the --config JSON file):\n";
+    for (const auto &[name, o] : options())
+        out << "  --" << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << o.first << "\n";
+    out << "  --config FILE           JSON configuration file (also DISPATCH_CONFIG)\n"
+           "  --version               print the version and exit\n"
+           "  --help                  print this help and exit\n";
+    return out.str();
+}
+
+Result<ServerConfig> parseConfig(const std::vector<std::string> &args,
+                                 const std::map<std::string, std::string> &environment)
+{
+    ServerConfig c;
+    std::vector<std::pair<std::string, std::string>> flags;
+    std::string configFile;
+    if (auto e = environment.find("DISPATCH_CONFIG"); e != environment.end())
+        configFile = e->second;
+    for (std::size_t i = 0; i < args.size(); ++i) {
+        std::string a = args[i];
+        if (a == "--version" || a == "-v") {
+            c.showVersion = true;
+            continue;
+        }
+        if (a == "--help" || a == "-h") {
+            c.showHelp = true;
+            continue;
+        }
+        if (a.rfind("--", 0) != 0)
+            return ApiError::badRequest("unexpected argument '" + a + "' (see --help)");
+        std::string name = a.substr(2), value;
+        bool hasValue = false;
+        if (auto eq = name.find('='); eq != std::string::npos) {
+            value = name.substr(eq + 1);
+            name = name.substr(0, eq);
+            hasValue = true;
+        }
+        if (name == "config") {
+            if (!hasValue) {
+                if (i + 1 >= args.size())
+                    return ApiError::badRequest("--config needs a file name");
+                value = args[++i];
+            }
+            configFile = value;
+            continue;
+        }
+        if (!options().count(name))
+            return ApiError::badRequest("unknown option --" + name + " (see --help)");
+        if (!hasValue && name != "debug") {
+            if (i + 1 >= args.size())
+                return ApiError::badRequest("--" + name + " needs a value");
+            value = args[++i];
+        }
+        flags.emplace_back(name, value);
+    }
+    if (c.showHelp || c.showVersion)
+        return c;
+    if (!configFile.empty()) {
+        std::ifstream in(configFile);
+        if (!in)
+            return ApiError::badRequest("cannot read the config file " + configFile);
+        auto j = nlohmann::json::parse(in, nullptr, false);
+        if (j.is_discarded() || !j.is_object())
+            return ApiError::badRequest("the config file " + configFile + " is not a JSON object");
+        for (auto it = j.begin(); it != j.end(); ++it) {
+            if (it.key() == "local" && it.value().is_object()) { // Solo's nested local.gateway-port
+                for (auto l = it.value().begin(); l != it.value().end(); ++l)
+                    if (auto err = applyFileValue(c, l.key(), l.value()); !err.empty())
+                        return ApiError::badRequest(err);
+                continue;
+            }
+            if (auto err = applyFileValue(c, it.key(), it.value()); !err.empty())
+                return ApiError::badRequest(err);
+        }
+    }
+    for (const auto &[name, o] : options()) {
+        if (auto e = environment.find(envName(name)); e != environment.end())
+            if (auto err = o.second(c, e->second); !err.empty())
+                return ApiError::badRequest(envName(name) + " " + err);
+    }
+    for (const auto &[name, value] : flags)
+        if (auto err = options().at(name).second(c, value); !err.empty())
+            return ApiError::badRequest("--" + name + " " + err);
+    if (c.dataDir.empty()) {
+        const char *xdg = std::getenv("XDG_DATA_HOME");
+        const char *home = std::getenv("HOME");
+        if (xdg && *xdg)
+            c.dataDir = std::filesystem::path(xdg) / "dispatch-server";
+        else if (home && *home)
+            c.dataDir = std::filesystem::path(home) / ".local/share/dispatch-server";
+        else
+            c.dataDir = "dispatch-data";
+    }
+    if (c.minWorkers > c.maxWorkers)
+        return ApiError::badRequest("--min-workers (" + std::to_string(c.minWorkers) + ") exceeds --max-workers (" +
+                                    std::to_string(c.maxWorkers) + ")");
+    return c;
+}
+
+} // namespace dispatch::server
