@@ -46,26 +46,29 @@ std::string cleanPath(std::string_view path)
     return out.empty() ? "/" : out;
 }
 
-namespace {
-
-struct Query
+std::optional<std::string> QueryParams::get(std::string_view key) const
 {
-    std::vector<std::pair<std::string, std::string>> items;
-    std::optional<std::string> get(std::string_view key) const
-    {
-        for (const auto &[k, v] : items)
-            if (k == key)
-                return v;
-        return std::nullopt;
-    }
-};
+    for (const auto &[k, v] : items)
+        if (k == key)
+            return v;
+    return std::nullopt;
+}
 
-std::string percentDecode(std::string_view s)
+std::vector<std::string> QueryParams::all(std::string_view key) const
+{
+    std::vector<std::string> out;
+    for (const auto &[k, v] : items)
+        if (k == key)
+            out.push_back(v);
+    return out;
+}
+
+std::string percentDecode(std::string_view s, bool plusIsSpace)
 {
     std::string out;
     out.reserve(s.size());
     for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '+') {
+        if (s[i] == '+' && plusIsSpace) {
             out.push_back(' ');
         } else if (s[i] == '%' && i + 2 < s.size() && std::isxdigit(static_cast<unsigned char>(s[i + 1])) &&
                    std::isxdigit(static_cast<unsigned char>(s[i + 2]))) {
@@ -78,9 +81,9 @@ std::string percentDecode(std::string_view s)
     return out;
 }
 
-Query parseQuery(std::string_view q)
+QueryParams parseQuery(std::string_view q)
 {
-    Query out;
+    QueryParams out;
     std::size_t i = 0;
     while (i < q.size()) {
         std::size_t amp = q.find('&', i);
@@ -99,6 +102,8 @@ Query parseQuery(std::string_view q)
     return out;
 }
 
+namespace {
+
 http::Response answerToResponse(const Result<Answer> &r, unsigned version, bool keepAlive)
 {
     http::Response res;
@@ -107,6 +112,8 @@ http::Response answerToResponse(const Result<Answer> &r, unsigned version, bool 
         res = http::makeJson(e.status, Json{{"code", e.code}, {"message", e.message}}.dump(), version);
     } else if (r.value().empty) {
         res = http::makeEmpty(r.value().status, version);
+    } else if (!r.value().rawBody.empty()) {
+        res = http::makeJson(r.value().status, r.value().rawBody, version);
     } else {
         res = http::makeJson(r.value().status,
                              r.value().body.dump(-1, ' ', false, Json::error_handler_t::replace), version);
@@ -133,6 +140,11 @@ std::optional<int64_t> parseInt(const std::string &s)
 
 RestApi::RestApi(Service &service, VersionInfo version) : m_service(service), m_version(std::move(version)) {}
 
+void RestApi::addService(const std::string &name, RouteService service)
+{
+    m_extra[name] = std::move(service);
+}
+
 void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder)
 {
     const auto &req = ctx->request;
@@ -148,7 +160,7 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
         rawPath = target.substr(0, q);
         rawQuery = target.substr(q + 1);
     }
-    const std::string path = cleanPath(percentDecode(rawPath));
+    const std::string path = cleanPath(percentDecode(rawPath, false));
     const auto method = req.method();
 
     // Health: any method, any sub-path, no headers needed.
@@ -176,11 +188,16 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
 
     static const std::vector<std::string> notImplemented = {"iam", "eventdrivers", "application", "serviceclass",
                                                             "serviceinstance", "api", "event", "events"};
+    auto extra = m_extra.find(service);
     const bool known = service == "function" || service == "runs" || service == "secret" || service == "image" ||
-                       service == "baseimage" ||
+                       service == "baseimage" || extra != m_extra.end() ||
                        std::find(notImplemented.begin(), notImplemented.end(), service) != notImplemented.end();
     if (!known)
         return reply(ApiError::notFound("resource does not exist"));
+    if (extra != m_extra.end() && extra->second.isPublic && extra->second.isPublic(parts)) {
+        RouteRequest rr{ctx, responder, std::string(), parts, parseQuery(rawQuery)};
+        return extra->second.handler(rr, reply);
+    }
 
     // Dispatch checks the org header first, then authentication.
     const auto orgIt = req.find("X-Dispatch-Org");
@@ -190,10 +207,14 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
     if (req.find(bhttp::field::cookie) == req.end() && req.find(bhttp::field::authorization) == req.end())
         return reply(ApiError::unauthorized("unauthenticated for invalid credentials"));
 
+    if (extra != m_extra.end()) {
+        RouteRequest rr{ctx, responder, org, parts, parseQuery(rawQuery)};
+        return extra->second.handler(rr, reply);
+    }
     if (std::find(notImplemented.begin(), notImplemented.end(), service) != notImplemented.end())
         return reply(ApiError::notImplemented("Endpoint is not implemented in this version of Dispatch"));
 
-    const Query query = parseQuery(rawQuery);
+    const QueryParams query = parseQuery(rawQuery);
     const std::string &body = req.body();
     auto notAllowed = [&](const char *allowed) {
         reply(ApiError{405, 405, "method " + std::string(req.method_string()) + " is not allowed, but [" +

@@ -5,7 +5,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <functional>
+#include <map>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "api/service.h"
 #include "http/server.h"
@@ -23,15 +27,45 @@ struct VersionInfo
 // Go's path.Clean: collapses slashes, resolves "." and "..", drops the trailing slash.
 std::string cleanPath(std::string_view path);
 
+struct QueryParams
+{
+    std::vector<std::pair<std::string, std::string>> items;
+    std::optional<std::string> get(std::string_view key) const;
+    std::vector<std::string> all(std::string_view key) const;
+};
+QueryParams parseQuery(std::string_view rawQuery);
+std::string percentDecode(std::string_view s, bool plusIsSpace = true);
+
+// A request routed to a registered service (the gateway's /v1/api, the events' /v1/event, the watch stream).
+struct RouteRequest
+{
+    std::shared_ptr<http::RequestContext> ctx;
+    http::ResponderPtr responder; // for streaming answers; normal answers go through Reply
+    std::string org;              // empty on public paths
+    std::vector<std::string> parts; // cleaned path components: "v1", "<service>", ...
+    QueryParams query;
+};
+using RouteHandler = std::function<void(RouteRequest &, Reply)>;
+
+struct RouteService
+{
+    RouteHandler handler;
+    // Paths (by components) that need neither X-Dispatch-Org nor credentials, e.g. /v1/event/ingest.
+    std::function<bool(const std::vector<std::string> &)> isPublic;
+};
+
 class RestApi
 {
 public:
     RestApi(Service &service, VersionInfo version);
+    // Serves /v1/<name>/... with `service` instead of answering 501.
+    void addService(const std::string &name, RouteService service);
     void handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder);
 
 private:
     Service &m_service;
     VersionInfo m_version;
+    std::map<std::string, RouteService> m_extra;
 };
 
 } // namespace dispatch::api

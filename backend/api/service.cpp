@@ -78,9 +78,10 @@ struct Service::Impl
         wire::Secret m;
     };
 
-    Impl(Service &owner, asio::io_context &io, store::Store &store, const store::SecretBox &box,
-         engine::Engine &engine, const Clock &clock, ServiceOptions options)
-        : self(owner), io(io), store(store), box(box), engine(engine), clock(clock), options(std::move(options))
+    Impl(Service &owner, asio::io_context &io_, store::Store &store_, const store::SecretBox &box_,
+         engine::Engine &engine_, const Clock &clock_, ChangeFeed &feed_, ServiceOptions options_)
+        : self(owner), io(io_), store(store_), box(box_), engine(engine_), clock(clock_), feed(feed_),
+          options(std::move(options_))
     {
     }
 
@@ -90,7 +91,9 @@ struct Service::Impl
     const store::SecretBox &box;
     engine::Engine &engine;
     const Clock &clock;
+    ChangeFeed &feed;
     ServiceOptions options;
+    std::vector<std::function<void(const std::string &, const std::string &)>> functionListeners;
 
     std::mutex mutex;
     std::map<Key, BaseImageEntry> baseImages;
@@ -103,7 +106,7 @@ struct Service::Impl
     // --- persistence -------------------------------------------------------------------------------------
     store::EntityRow row(const char *kind, const std::string &org, const std::string &name, const Json &doc)
     {
-        return store::EntityRow{kind, org, name, doc.dump()};
+        return store::EntityRow{kind, org, name, wire::dumpJson(doc)};
     }
     Json docOf(const BaseImageEntry &e)
     {
@@ -121,7 +124,7 @@ struct Service::Impl
     }
     Json docOf(const FunctionEntry &e)
     {
-        Json j = e.m;
+        Json j = wire::toStorageJson(e.m);
         j["handler"] = e.m.handler;
         j["_effectiveHandler"] = e.effectiveHandler;
         j["_retention"] = e.runRetention;
@@ -142,16 +145,46 @@ struct Service::Impl
                  store::Done done = {})
     {
         store.putEntity(row(kind, org, name, doc), std::move(done));
+        publishChange(kind, org, name, doc, false);
+    }
+    // Publishes the public view of an entity (internal "_" keys dropped; secret values never leave).
+    void publishChange(const std::string &kind, const std::string &org, const std::string &name, const Json &doc,
+                       bool deleted)
+    {
+        Json pub = Json::object();
+        if (doc.is_object())
+            for (auto it = doc.begin(); it != doc.end(); ++it)
+                if (it.key().empty() || it.key()[0] != '_')
+                    pub[it.key()] = it.value();
+        if (kind == kSecret && pub.contains("secrets") && pub["secrets"].is_object()) {
+            Json keys = Json::array();
+            for (auto it = pub["secrets"].begin(); it != pub["secrets"].end(); ++it)
+                keys.push_back(it.key());
+            pub.erase("secrets");
+            pub["keys"] = keys;
+        }
+        std::string lower;
+        for (char c : kind)
+            lower.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        feed.publish(org, lower + (deleted ? ".deleted" : ".updated"), kind, name, std::move(pub));
+        if (kind == kFunction)
+            for (const auto &l : functionListeners)
+                l(org, name);
     }
     // Replies once the write is committed (or with a 500 if the store failed).
-    store::Done replyAfterCommit(Reply reply, Answer answer)
+    // `then` runs after a successful commit (e.g. start the build that reads what was just written).
+    store::Done replyAfterCommit(Reply reply, Answer answer, std::function<void()> then = {})
     {
-        return [this, reply = std::move(reply), answer = std::move(answer)](bool committed) mutable {
-            asio::post(io, [reply = std::move(reply), answer = std::move(answer), committed]() mutable {
+        return [this, reply = std::move(reply), answer = std::move(answer),
+                then = std::move(then)](bool committed) mutable {
+            asio::post(io, [reply = std::move(reply), answer = std::move(answer), committed,
+                            then = std::move(then)]() mutable {
                 if (committed)
                     reply(std::move(answer));
                 else
                     reply(ApiError::internal("the server could not store the change (see the server log)"));
+                if (committed && then)
+                    then();
             });
         };
     }
@@ -289,6 +322,7 @@ struct Service::Impl
             std::lock_guard lock(mutex);
             baseImages.erase(key);
             store.deleteEntity(kBaseImage, key.first, key.second);
+            publishChange(kBaseImage, key.first, key.second, Json{{"name", key.second}}, true);
         });
     }
 
@@ -469,10 +503,13 @@ struct Service::Impl
         store.deleteRunsOfFunction(key.first, key.second);
         store.deleteSources(key.first, key.second);
         store.deleteEntity(kFunction, key.first, key.second);
-        std::lock_guard lock(mutex);
-        auto it = functions.find(key);
-        if (it != functions.end() && it->second.m.status == Status::Deleting)
-            functions.erase(it);
+        {
+            std::lock_guard lock(mutex);
+            auto it = functions.find(key);
+            if (it != functions.end() && it->second.m.status == Status::Deleting)
+                functions.erase(it);
+        }
+        publishChange(kFunction, key.first, key.second, Json{{"name", key.second}}, true);
     }
 
     // Checks the uploaded source before accepting it: decodes it and reads the archive with every safety rule,
@@ -524,15 +561,33 @@ struct Service::Impl
         row.executedNs = r.executedTime;
         row.finishedNs = r.finishedTime;
         row.modifiedNs = clock.nowNs();
-        row.json = Json(r).dump(-1, ' ', false, Json::error_handler_t::replace);
+        row.json = wire::dumpJson(Json(r));
         return row;
     }
 };
 
 Service::Service(asio::io_context &io, store::Store &store, const store::SecretBox &secretBox, engine::Engine &engine,
-                 const Clock &clock, ServiceOptions options)
-    : m_impl(std::make_unique<Impl>(*this, io, store, secretBox, engine, clock, std::move(options)))
+                 const Clock &clock, ChangeFeed &feed, ServiceOptions options)
+    : m_impl(std::make_unique<Impl>(*this, io, store, secretBox, engine, clock, feed, std::move(options)))
 {
+}
+
+Service::FunctionState Service::functionState(const std::string &org, const std::string &name) const
+{
+    std::lock_guard lock(m_impl->mutex);
+    auto it = m_impl->functions.find({org, name});
+    if (it == m_impl->functions.end() || it->second.m.status == Status::Deleting)
+        return FunctionState::Missing;
+    const auto st = it->second.m.status;
+    if (st == Status::Ready || (st == Status::Updating && m_impl->engine.isDeployed({org, name})))
+        return FunctionState::Ready;
+    return FunctionState::NotReady;
+}
+
+void Service::onFunctionChanged(std::function<void(const std::string &, const std::string &)> listener)
+{
+    std::lock_guard lock(m_impl->mutex);
+    m_impl->functionListeners.push_back(std::move(listener));
 }
 
 Service::~Service() = default;
@@ -627,6 +682,7 @@ void Service::deleteBaseImage(const std::string &org, const std::string &name, R
     it->second.m.status = Status::Deleting;
     Json body = it->second.m;
     m_impl->baseImages.erase(it);
+    m_impl->publishChange(kBaseImage, org, name, body, true);
     m_impl->store.deleteEntity(kBaseImage, org, name,
                                m_impl->replyAfterCommit(std::move(reply), ok(std::move(body))));
 }
@@ -721,6 +777,7 @@ void Service::deleteImage(const std::string &org, const std::string &name, Reply
     it->second.m.status = Status::Deleted;
     Json body = it->second.m;
     m_impl->images.erase(it);
+    m_impl->publishChange(kImage, org, name, body, true);
     m_impl->store.deleteEntity(kImage, org, name, m_impl->replyAfterCommit(std::move(reply), ok(std::move(body))));
     asio::post(m_impl->io, [this, spec] { m_impl->engine.removeImage(spec); });
 }
@@ -775,11 +832,12 @@ void Service::createFunction(const std::string &org, wire::Function m, Reply rep
     f.generation = m_impl->nextGeneration++;
     Json body = f.m;
     m_impl->store.putSource(org, key.second, f.m.faasId, m_impl->clock.nowNs(), std::move(source.value()));
+    // The build starts once the source and the entity are committed: it reads the source back from the store,
+    // and a crash never leaves a build without its record.
     m_impl->persist(kFunction, org, key.second, m_impl->docOf(f),
-                    m_impl->replyAfterCommit(std::move(reply), ok(std::move(body), 201)));
+                    m_impl->replyAfterCommit(std::move(reply), ok(std::move(body), 201),
+                                             [this, key] { m_impl->reconcileFunction(key); }));
     m_impl->functions[key] = std::move(f);
-    // The build starts once the entity is committed, so that a crash never leaves a build without its record.
-    asio::post(m_impl->io, [this, key] { m_impl->reconcileFunction(key); });
 }
 
 void Service::updateFunction(const std::string &org, const std::string &name, wire::Function m, Reply reply)
@@ -818,8 +876,8 @@ void Service::updateFunction(const std::string &org, const std::string &name, wi
     Json body = f.m;
     m_impl->store.putSource(org, name, f.m.faasId, m_impl->clock.nowNs(), std::move(source.value()));
     m_impl->persist(kFunction, org, name, m_impl->docOf(f),
-                    m_impl->replyAfterCommit(std::move(reply), ok(std::move(body))));
-    asio::post(m_impl->io, [this, key] { m_impl->reconcileFunction(key); });
+                    m_impl->replyAfterCommit(std::move(reply), ok(std::move(body)),
+                                             [this, key] { m_impl->reconcileFunction(key); }));
 }
 
 void Service::deleteFunction(const std::string &org, const std::string &name, Reply reply)
@@ -940,34 +998,35 @@ void Service::createRun(const std::string &org, const std::string &functionName,
     const bool blocking = shared->blocking;
     m_inFlight.fetch_add(1);
     *finish = [this, org, shared, blocking, reply](engine::InvocationResult r) mutable {
-        auto &d = *m_impl;
-        wire::Run &run = *shared;
-        run.finishedTime = d.clock.nowNs();
-        run.durationNs = r.durationNs;
-        run.coldStart = r.coldStart;
-        run.logs = std::move(r.logs);
+        auto &impl = *m_impl;
+        wire::Run &done = *shared;
+        done.finishedTime = impl.clock.nowNs();
+        done.durationNs = r.durationNs;
+        done.coldStart = r.coldStart;
+        done.logs = std::move(r.logs);
         if (r.error) {
-            run.status = Status::Error;
-            run.reason = {"error running function: " + run.functionName + ": " + r.error->message};
-            run.error = std::move(r.error);
-            run.output = nullptr;
+            done.status = Status::Error;
+            done.reason = {"error running function: " + done.functionName + ": " + r.error->message};
+            done.error = std::move(r.error);
+            done.output = nullptr;
         } else {
-            run.status = Status::Ready;
-            run.output = std::move(r.output);
+            done.status = Status::Ready;
+            done.output = std::move(r.output);
         }
-        auto row = d.runRow(org, run);
-        const std::string fn = run.functionName;
+        auto row = impl.runRow(org, done);
+        const std::string fn = done.functionName;
+        impl.feed.publish(org, blocking ? "run.created" : "run.updated", "Run", done.name, Json(done));
         if (blocking) {
-            d.store.putRun(std::move(row), [this, shared, reply](bool committed) {
+            impl.store.putRun(std::move(row), [this, shared, reply](bool committed) {
                 m_inFlight.fetch_sub(1);
                 if (!committed)
                     return reply(ApiError::internal("the run finished but could not be stored"));
                 reply(Answer{200, Json(*shared), false});
             });
         } else {
-            d.store.putRun(std::move(row), [this](bool) { m_inFlight.fetch_sub(1); });
+            impl.store.putRun(std::move(row), [this](bool) { m_inFlight.fetch_sub(1); });
         }
-        d.trimIfDue(org, fn);
+        impl.trimIfDue(org, fn);
     };
 
     if (missingSecret) {
@@ -976,8 +1035,10 @@ void Service::createRun(const std::string &org, const std::string &functionName,
                                         "error when retrieving secrets from secret store: secret " + *missingSecret +
                                             " not found",
                                         {}};
-        if (!blocking)
+        if (!blocking) {
             d.store.putRun(d.runRow(org, *shared), d.replyAfterCommit(reply, Answer{202, Json(*shared), false}));
+            d.feed.publish(org, "run.created", "Run", shared->name, Json(*shared));
+        }
         (*finish)(std::move(r));
         return;
     }
@@ -998,6 +1059,7 @@ void Service::createRun(const std::string &org, const std::string &functionName,
     if (!blocking) {
         // Accepted = stored: the INITIALIZED record is queued before the invocation can finish.
         d.store.putRun(d.runRow(org, *shared), d.replyAfterCommit(reply, Answer{202, Json(*shared), false}));
+        d.feed.publish(org, "run.created", "Run", shared->name, Json(*shared));
         reply = [](Result<Answer>) {}; // answered above; the completion must not answer again
     }
     auto submitted = d.engine.invoke({org, functionName}, std::move(inv));
@@ -1036,7 +1098,7 @@ void Service::listRuns(const std::string &org, const RunListQuery &q, Reply repl
     // The documents are already JSON text: pass them through without re-serialising.
     Answer a;
     a.status = 200;
-    a.body = Json::parse(out, nullptr, false);
+    a.rawBody = std::move(out);
     reply(std::move(a));
 }
 
@@ -1046,10 +1108,14 @@ void Service::getRun(const std::string &org, const std::string &id, const std::o
     auto doc = m_impl->store.getRun(org, id);
     if (!doc)
         return reply(ApiError::notFound("run " + id + " not found"));
-    Json j = Json::parse(*doc, nullptr, false);
-    if (functionName && !functionName->empty() && j.value("functionName", "") != *functionName)
-        return reply(ApiError::notFound("run " + id + " not found"));
-    reply(ok(std::move(j)));
+    if (functionName && !functionName->empty()) {
+        Json j = Json::parse(*doc, nullptr, false);
+        if (!j.is_object() || j.value("functionName", "") != *functionName)
+            return reply(ApiError::notFound("run " + id + " not found"));
+    }
+    Answer a;
+    a.rawBody = std::move(*doc);
+    reply(std::move(a));
 }
 
 // ----------------------------------------------------------------------------------------------- secrets
@@ -1108,6 +1174,7 @@ void Service::deleteSecret(const std::string &org, const std::string &name, Repl
     if (it == m_impl->secrets.end())
         return reply(ApiError::notFound("secret " + name + " not found"));
     m_impl->secrets.erase(it);
+    m_impl->publishChange(kSecret, org, name, Json{{"name", name}}, true);
     Answer a;
     a.status = 204;
     a.empty = true;

@@ -16,6 +16,7 @@
 
 #include <boost/asio/io_context.hpp>
 
+#include "core/changefeed.h"
 #include "core/clock.h"
 #include "core/error.h"
 #include "engine/engine.h"
@@ -33,6 +34,7 @@ struct Answer
     int status = 200;
     Json body;
     bool empty = false;
+    std::string rawBody; // already serialised JSON (sent as is when not empty)
 };
 using Reply = std::function<void(Result<Answer>)>;
 
@@ -61,7 +63,7 @@ class Service
 {
 public:
     Service(boost::asio::io_context &io, store::Store &store, const store::SecretBox &secretBox,
-            engine::Engine &engine, const Clock &clock, ServiceOptions options);
+            engine::Engine &engine, const Clock &clock, ChangeFeed &feed, ServiceOptions options);
     ~Service();
 
     // Loads every entity and resumes what was in progress (restarts builds, redeploys READY functions).
@@ -99,6 +101,14 @@ public:
     void createSecret(const std::string &org, wire::Secret m, Reply reply);
     void updateSecret(const std::string &org, const std::string &name, wire::Secret m, Reply reply);
     void deleteSecret(const std::string &org, const std::string &name, Reply reply);
+
+    // For the gateway and the event subscriptions: does the function exist / can it run now?
+    enum class FunctionState { Missing, NotReady, Ready };
+    FunctionState functionState(const std::string &org, const std::string &name) const;
+    // Calls `listener` (with the service's lock held: post work elsewhere, never call back into the Service
+    // synchronously) whenever a function appears, changes state or
+    // disappears, so dependants (subscriptions) can follow.
+    void onFunctionChanged(std::function<void(const std::string &org, const std::string &name)> listener);
 
     // Stops accepting runs and waits (up to `grace`) for runs in flight; their results are stored.
     void shutdown(std::chrono::milliseconds grace);

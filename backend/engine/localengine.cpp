@@ -489,8 +489,32 @@ Result<WorkerLaunch> LocalEngine::workerLaunch(const FunctionSpec &spec, const f
     return l;
 }
 
-void LocalEngine::deployFunction(const FunctionSpec &spec, std::function<void(Result<DeployResult>)> done)
+void LocalEngine::failWaiting(const FunctionKey &key, const std::string &why)
 {
+    std::vector<Invocation> waiting;
+    {
+        std::lock_guard lock(m_mutex);
+        if (auto w = m_waiting.find(key); w != m_waiting.end() && !m_deployments.count(key)) {
+            waiting = std::move(w->second);
+            m_waiting.erase(w);
+        }
+    }
+    for (auto &inv : waiting) {
+        InvocationResult failed;
+        failed.error = wire::InvocationError{"SystemError", "the function could not be deployed: " + why, {}};
+        if (inv.done)
+            inv.done(std::move(failed));
+    }
+}
+
+void LocalEngine::deployFunction(const FunctionSpec &spec, std::function<void(Result<DeployResult>)> userDone)
+{
+    // Runs waiting for this deployment fail with it (a superseded revision leaves them to the newer one).
+    auto done = [this, key = spec.key, userDone = std::move(userDone)](Result<DeployResult> r) {
+        if (!r && r.error().status != 503)
+            failWaiting(key, r.error().message);
+        userDone(std::move(r));
+    };
     {
         std::lock_guard lock(m_mutex);
         if (m_shuttingDown) {
@@ -560,11 +584,11 @@ void LocalEngine::startPool(const FunctionSpec &spec, fs::path revisionDir, std:
     pool->start([this, spec, pool, handler, revisionDir, done](std::optional<LoadError> err) {
         if (err) {
             pool->stopNow("the handler failed to load");
-            removeTreeQuietly(revisionDir / "home");
             done(ApiError::badRequest(err->message()));
             return;
         }
         std::shared_ptr<WorkerPool> old;
+        std::vector<Invocation> waiting;
         {
             std::lock_guard lock(m_mutex);
             auto pending = m_pendingRevision.find(spec.key);
@@ -577,11 +601,25 @@ void LocalEngine::startPool(const FunctionSpec &spec, fs::path revisionDir, std:
             auto &slot = m_deployments[spec.key];
             old = slot.pool;
             slot = Deployment{spec.revision, pool};
+            // Forget retired pools that have finished.
+            std::erase_if(m_retiring, [](const auto &p) { return p->workerCount() == 0 && p->queued() == 0; });
             if (old)
                 m_retiring.push_back(old);
+            if (auto w = m_waiting.find(spec.key); w != m_waiting.end()) {
+                waiting = std::move(w->second);
+                m_waiting.erase(w);
+            }
         }
         if (old)
             old->drain(); // runs already queued on the old revision still finish there
+        for (auto &inv : waiting) {
+            auto cb = inv.done;
+            if (auto r = pool->submit(std::move(inv)); !r && cb) {
+                InvocationResult failed;
+                failed.error = wire::InvocationError{"SystemError", r.error().message, {}};
+                cb(std::move(failed));
+            }
+        }
         spdlog::info("function {}/{} revision {} is ready ({} workers min)", spec.key.org, spec.key.name,
                      spec.revision, m_options.pool.minWorkers);
         done(DeployResult{handler});
@@ -591,6 +629,7 @@ void LocalEngine::startPool(const FunctionSpec &spec, fs::path revisionDir, std:
 void LocalEngine::removeFunction(const FunctionKey &key)
 {
     std::shared_ptr<WorkerPool> pool;
+    failWaiting(key, "the function was deleted");
     {
         std::lock_guard lock(m_mutex);
         m_pendingRevision.erase(key);
@@ -619,8 +658,16 @@ VoidResult LocalEngine::invoke(const FunctionKey &key, Invocation invocation)
         if (m_shuttingDown)
             return ApiError::unavailable("the server is shutting down");
         auto it = m_deployments.find(key);
-        if (it == m_deployments.end())
-            return ApiError::notFound("function " + key.name + " is not READY");
+        if (it == m_deployments.end()) {
+            if (!m_pendingRevision.count(key))
+                return ApiError::notFound("function " + key.name + " is not READY");
+            auto &waiting = m_waiting[key];
+            if (waiting.size() >= m_options.pool.maxQueue)
+                return ApiError::tooManyRequests("function " + key.name + " is starting and already has " +
+                                                 std::to_string(waiting.size()) + " runs waiting; try again later");
+            waiting.push_back(std::move(invocation));
+            return Ok{};
+        }
         pool = it->second.pool;
     }
     return pool->submit(std::move(invocation));

@@ -69,6 +69,7 @@ private:
                                          const std::vector<std::filesystem::path> &readOnly,
                                          const std::filesystem::path &writable,
                                          const std::filesystem::path &chdir) const;
+    void failWaiting(const FunctionKey &key, const std::string &why);
     void startPool(const FunctionSpec &spec, std::filesystem::path revisionDir, std::string handler,
                    std::filesystem::path javaShim, std::function<void(Result<DeployResult>)> done);
 
@@ -81,6 +82,9 @@ private:
     std::map<FunctionKey, Deployment> m_deployments;
     std::map<FunctionKey, std::string> m_pendingRevision; // the newest revision being deployed per function
     std::vector<std::shared_ptr<WorkerPool>> m_retiring;   // old revisions finishing their queued runs
+    // Runs for a function whose first revision is still being deployed (e.g. right after a restart): they wait
+    // for the pool instead of failing, up to the queue limit.
+    std::map<FunctionKey, std::vector<Invocation>> m_waiting;
     std::mutex m_javaShimMutex;
     std::filesystem::path m_javaShim;
     bool m_shuttingDown = false;

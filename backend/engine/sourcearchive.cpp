@@ -27,7 +27,7 @@ constexpr uint64_t kRatioFloorBytes = 16ULL << 20;
 constexpr int kMaxSymlinkFollows = 40; // the kernel's own limit
 constexpr std::size_t kMaxNameBytes = 4096;
 constexpr std::size_t kMaxComponentBytes = 255;
-constexpr std::size_t kIoChunk = 64 * 1024;
+constexpr std::size_t kIoChunk = std::size_t{64} * 1024;
 
 // ---------------------------------------------------------------------------------------------------------------
 // base64
@@ -473,8 +473,6 @@ public:
         return Ok{};
     }
 
-    const TreeModel &tree() const { return m_tree; }
-
 private:
     Result<std::optional<Entry>> describe(struct archive_entry *ae)
     {
@@ -628,7 +626,7 @@ private:
         // The tar reader already decompressed this much; a stream that goes on much further is not
         // "complete".
         const la_int64_t seen = archive_filter_bytes(m_archive, 0);
-        const uint64_t bound = static_cast<uint64_t>(std::max<la_int64_t>(seen, 0)) + 1024 * 1024;
+        const uint64_t bound = static_cast<uint64_t>(std::max<la_int64_t>(seen, 0)) + (uint64_t{1} << 20);
         uint64_t total = 0;
         while (complete) {
             const void *buffer = nullptr;

@@ -29,7 +29,7 @@ constexpr std::string_view kPrefix = "v1:";
 constexpr std::string_view kAssociatedData = "dispatch-secret-v1";
 // EVP_* take int lengths; larger inputs go through in pieces (a multiple of 3 and of 4 where base64 needs
 // it).
-constexpr std::size_t kChunkBytes = 48 * 1024 * 1024;
+constexpr std::size_t kChunkBytes = std::size_t{48} << 20;
 
 const char *const kAuthFailed = "secret value failed authentication (wrong key file or corrupted data)";
 const char *const kNotSealed = "secret value is not a valid sealed value (corrupted data)";
@@ -222,19 +222,20 @@ Result<CreateOutcome> createKeyFile(const fs::path &keyFile, KeyBuffer &key)
 
     UniqueFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd.valid())
-        return ApiError::internal("cannot create key file " + temp.string() + ": " + errnoText(errno));
+        return ApiError::internal("cannot create key file " + keyFile.string() + ": " + errnoText(errno));
     const auto fail = [&](ApiError error) -> Result<CreateOutcome> {
         ::unlink(temp.c_str());
         return error;
     };
     // The umask may have taken the owner's bits away: set exactly 0600.
     if (::fchmod(fd.get(), 0600) != 0)
-        return fail(
-            ApiError::internal("cannot set the mode of key file " + temp.string() + ": " + errnoText(errno)));
-    if (auto written = writeAll(fd.get(), key.bytes.data(), key.bytes.size(), temp); !written)
+        return fail(ApiError::internal("cannot set the mode of key file " + keyFile.string() + ": " +
+                                       errnoText(errno)));
+    if (auto written = writeAll(fd.get(), key.bytes.data(), key.bytes.size(), keyFile); !written)
         return fail(written.error());
     if (::fsync(fd.get()) != 0 || fd.close() != 0)
-        return fail(ApiError::internal("cannot write key file " + temp.string() + ": " + errnoText(errno)));
+        return fail(
+            ApiError::internal("cannot write key file " + keyFile.string() + ": " + errnoText(errno)));
 
     // link() never replaces an existing file, unlike rename().
     const bool linked = ::link(temp.c_str(), keyFile.c_str()) == 0;

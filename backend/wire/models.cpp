@@ -55,14 +55,21 @@ void putStatus(Json &j, Status s)
 
 // ---- lenient readers: a missing key or a value of the wrong type leaves the default ----
 
-const Json *find(const Json &j, const char *key)
+// The value under `key` if it is present and not null. Looks into the underlying map directly: GCC's
+// -Wnull-dereference cannot see through basic_json's iterators at -O2.
+const Json *findRaw(const Json &j, const char *key)
 {
     if (!j.is_object())
         return nullptr;
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
-        return nullptr;
-    return &*it;
+    const auto &object = j.get_ref<const Json::object_t &>();
+    const auto it = object.find(key);
+    return it == object.end() ? nullptr : &it->second;
+}
+
+const Json *find(const Json &j, const char *key)
+{
+    const Json *v = findRaw(j, key);
+    return v && !v->is_null() ? v : nullptr;
 }
 
 void readString(const Json &j, const char *key, std::string &out)
@@ -113,8 +120,7 @@ void readStrings(const Json &j, const char *key, std::vector<std::string> &out)
     }
 }
 
-template <typename T>
-void readObjects(const Json &j, const char *key, std::vector<T> &out)
+template <typename T> void readObjects(const Json &j, const char *key, std::vector<T> &out)
 {
     const Json *v = find(j, key);
     if (!v || !v->is_array())
@@ -207,7 +213,8 @@ std::optional<Status> statusFromString(const std::string &s)
 
 bool isTransitional(Status s)
 {
-    return s == Status::Initialized || s == Status::Creating || s == Status::Updating || s == Status::Deleting;
+    return s == Status::Initialized || s == Status::Creating || s == Status::Updating ||
+           s == Status::Deleting;
 }
 
 // ---------------------------------------------------------------------------------------------------------
@@ -281,12 +288,8 @@ void from_json(const Json &j, SystemPackage &p)
 
 void to_json(Json &j, const BaseImage &m)
 {
-    j = Json{{"dockerUrl", m.dockerUrl},
-             {"groups", nullptr},
-             {"kind", "BaseImage"},
-             {"language", m.language},
-             {"name", m.name},
-             {"reason", stringsOrNull(m.reason)},
+    j = Json{{"dockerUrl", m.dockerUrl},  {"groups", nullptr}, {"kind", "BaseImage"},
+             {"language", m.language},    {"name", m.name},    {"reason", stringsOrNull(m.reason)},
              {"tags", tagsOrNull(m.tags)}};
     putIfNotZero(j, "createdTime", m.createdTime);
     putIfNotEmpty(j, "id", m.id);
@@ -485,8 +488,6 @@ void from_json(const Json &j, Run &m)
     readStrings(j, "reason", m.reason);
     readInt(j, "executedTime", m.executedTime);
     readInt(j, "finishedTime", m.finishedTime);
-    if (m.finishedTime == kGoZeroTimeNs || m.finishedTime == kGoZeroTimeSeconds)
-        m.finishedTime = 0;
     readObjects(j, "tags", m.tags);
     readInt(j, "durationNs", m.durationNs);
     readBool(j, "coldStart", m.coldStart);
@@ -732,10 +733,8 @@ void from_json(const Json &j, CloudEvent &e)
     readString(j, "contentType", e.contentType);
     if (const Json *v = find(j, "extensions"); v && v->is_object())
         e.extensions = *v;
-    if (j.is_object()) {
-        if (auto it = j.find("data"); it != j.end())
-            e.data = *it;
-    }
+    if (const Json *data = findRaw(j, "data"))
+        e.data = *data;
     readObjects(j, "tags", e.tags);
 }
 

@@ -5,18 +5,27 @@
 
 #include <cstdint>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 namespace dispatch::wire {
 
 using Json = nlohmann::json;
 
 // Status enum of pkg/api/v1/status.go. DELETED is accepted on output only.
-enum class Status { None, Initialized, Creating, Ready, Updating, Error, Deleting, Deleted };
+enum class Status
+{
+    None,
+    Initialized,
+    Creating,
+    Ready,
+    Updating,
+    Error,
+    Deleting,
+    Deleted
+};
 
 std::string toString(Status s);
 std::optional<Status> statusFromString(const std::string &s);
@@ -73,8 +82,9 @@ struct Image
     std::string baseImageName;
     std::string dockerUrl;
     std::string language;
-    std::string runtimeManifest;              // runtimeDependencies.manifest
-    std::optional<std::vector<SystemPackage>> systemPackages; // systemDependencies.packages (null when absent)
+    std::string runtimeManifest; // runtimeDependencies.manifest
+    // systemDependencies.packages (null when absent)
+    std::optional<std::vector<SystemPackage>> systemPackages;
     std::string id;
     int64_t createdTime = 0;
     Status status = Status::None;
@@ -128,7 +138,9 @@ struct Run
     Status status = Status::None;
     std::vector<std::string> reason;
     int64_t executedTime = 0; // Unix ns
-    int64_t finishedTime = 0; // Unix ns; 0 = not finished (written as kGoZeroTimeNs on the wire, read back as 0)
+    // Unix ns. Not finished: kGoZeroTimeNs (what Solo sends) or 0, which to_json writes as kGoZeroTimeNs;
+    // readers treat any value <= 0 as "not finished".
+    int64_t finishedTime = 0;
     std::vector<Tag> tags;
     // Extensions
     int64_t durationNs = -1; // time spent in the handler, -1 = unknown
@@ -203,8 +215,8 @@ struct Subscription
     std::vector<Tag> tags;
 };
 
-// CloudEvent spec 0.1 as Dispatch carries it (§3.7), plus the Emission `tags` (§3.8). CloudEvents 1.0 input is
-// converted to this shape by normalizeCloudEvent() (validation.h).
+// CloudEvent spec 0.1 as Dispatch carries it (§3.7), plus the Emission `tags` (§3.8). CloudEvents 1.0 input
+// is converted to this shape by normalizeCloudEvent() (validation.h).
 struct CloudEvent
 {
     std::string eventType;

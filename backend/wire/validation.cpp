@@ -210,15 +210,25 @@ Check checkValue(const Json &v, Kind kind, const std::vector<Field> *sub, Kind i
         return checkTypes(v, *sub, path + ".");
     if (kind == Kind::StringMap) {
         for (const auto &[key, value] : v.items()) {
-            if (!value.is_null() && !value.is_string())
-                return ValidationError::badRequest(typeMessage(path + "." + key, "string", jsonTypeName(value)));
+            if (!value.is_null() && !value.is_string()) {
+                std::string itemPath = path;
+                itemPath += '.';
+                itemPath += key;
+                return ValidationError::badRequest(typeMessage(itemPath, "string", jsonTypeName(value)));
+            }
         }
     }
     if (kind == Kind::Array) {
         std::size_t i = 0;
         for (const auto &item : v) {
-            if (auto e = checkValue(item, items, sub, Kind::Any, path + "." + std::to_string(i)))
-                return e;
+            // The element path is only built when it is needed (an error, or nested fields to check).
+            if (!item.is_null() && (!hasKind(item, items) || (items == Kind::Object && sub))) {
+                std::string itemPath = path;
+                itemPath += '.';
+                itemPath += std::to_string(i);
+                if (auto e = checkValue(item, items, sub, Kind::Any, itemPath))
+                    return e;
+            }
             ++i;
         }
     }
@@ -256,11 +266,17 @@ Field stringArray(std::string_view name)
 
 const std::vector<Field> &baseImageFields()
 {
-    static const std::vector<Field> f{
-        {"createdTime", Kind::Integer}, {"dockerUrl", Kind::String}, stringArray("groups"),
-        {"id", Kind::String},           {"kind", Kind::String},      {"language", Kind::String},
-        {"name", Kind::String},         stringArray("reason"),       {"spec", Kind::String},
-        {"status", Kind::String},       tagsField()};
+    static const std::vector<Field> f{{"createdTime", Kind::Integer},
+                                      {"dockerUrl", Kind::String},
+                                      stringArray("groups"),
+                                      {"id", Kind::String},
+                                      {"kind", Kind::String},
+                                      {"language", Kind::String},
+                                      {"name", Kind::String},
+                                      stringArray("reason"),
+                                      {"spec", Kind::String},
+                                      {"status", Kind::String},
+                                      tagsField()};
     return f;
 }
 
@@ -455,10 +471,13 @@ const Json &emptyObject()
 // Present and not null.
 const Json *present(const Json &j, std::string_view key)
 {
-    auto it = j.find(key);
-    if (it == j.end() || it->is_null())
+    if (!j.is_object())
         return nullptr;
-    return &*it;
+    // The underlying map, not basic_json's iterators: GCC's -Wnull-dereference cannot see through those at
+    // -O2.
+    const auto &object = j.get_ref<const Json::object_t &>();
+    const auto it = object.find(key);
+    return it == object.end() || it->second.is_null() ? nullptr : &it->second;
 }
 
 // The string value of a present field, or nullptr.
@@ -522,7 +541,8 @@ Check statusEnum(const Json &j)
         return std::nullopt;
     const auto st = statusFromString(*s);
     if (!st || *st == Status::Deleted) // DELETED is output-only: the swagger enum leaves it out
-        return ValidationError::validation(code::Enum, "status in body should be one of " + std::string(kStatusEnum));
+        return ValidationError::validation(code::Enum,
+                                           "status in body should be one of " + std::string(kStatusEnum));
     return std::nullopt;
 }
 
@@ -538,8 +558,7 @@ Validated<const Json *> bodyObject(const Json &body, std::string_view param, con
     return &body;
 }
 
-template <typename T>
-Validated<T> build(const Json &j)
+template <typename T> Validated<T> build(const Json &j)
 {
     T m;
     from_json(j, m);
@@ -547,8 +566,7 @@ Validated<T> build(const Json &j)
 }
 
 // Runs the checks in order; the first failure wins.
-template <typename... Checks>
-Check firstFailure(Checks &&...checks)
+template <typename... Checks> Check firstFailure(Checks &&...checks)
 {
     Check result;
     ((result = result ? result : checks()), ...);
@@ -593,8 +611,8 @@ std::string parseErrorDetail(const std::string &what)
         if (auto close = detail.find("] "); close != std::string::npos)
             detail.erase(0, close + 2);
     }
-    // The "last read" excerpt echoes raw request bytes: keep the message printable ASCII so that it can always
-    // be serialised (an invalid UTF-8 byte would make the error body itself unencodable).
+    // The "last read" excerpt echoes raw request bytes: keep the message printable ASCII so that it can
+    // always be serialised (an invalid UTF-8 byte would make the error body itself unencodable).
     for (char &c : detail) {
         const auto u = static_cast<unsigned char>(c);
         if (u < 0x20 || u >= 0x7f)
@@ -640,9 +658,10 @@ std::optional<DateTime> parseDateTime(std::string_view s)
 {
     DateTime t;
     // YYYY-MM-DD[Tt ]HH:MM:SS
-    if (s.size() < 19 || !digits(s, 0, 4, t.year) || s[4] != '-' || !digits(s, 5, 2, t.month) || s[7] != '-' ||
-        !digits(s, 8, 2, t.day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !digits(s, 11, 2, t.hour) ||
-        s[13] != ':' || !digits(s, 14, 2, t.minute) || s[16] != ':' || !digits(s, 17, 2, t.second))
+    if (s.size() < 19 || !digits(s, 0, 4, t.year) || s[4] != '-' || !digits(s, 5, 2, t.month) ||
+        s[7] != '-' || !digits(s, 8, 2, t.day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') ||
+        !digits(s, 11, 2, t.hour) || s[13] != ':' || !digits(s, 14, 2, t.minute) || s[16] != ':' ||
+        !digits(s, 17, 2, t.second))
         return std::nullopt;
     if (t.month < 1 || t.month > 12 || t.day < 1 || t.day > daysIn(t.year, t.month) || t.hour > 23 ||
         t.minute > 59 || t.second > 59)
@@ -836,8 +855,8 @@ std::size_t utf8Length(std::string_view s)
 
 std::string namePatternMessage(std::string_view field)
 {
-    return std::string(field) +
-           " should start with letter or number and may only contain letters, numbers, underscores and dashes";
+    return std::string(field) + " should start with letter or number and may only contain letters, numbers, "
+                                "underscores and dashes";
 }
 
 std::string_view jsonTypeName(const Json &j)
@@ -928,9 +947,10 @@ Validated<BaseImage> validateBaseImage(const Json &body)
     if (!obj)
         return obj.error();
     const Json &j = **obj;
-    if (auto e = firstFailure([&] { return requireField(j, "dockerUrl"); }, [&] { return uuidFormat(j, "id"); },
-                              [&] { return kindPattern(j); }, [&] { return requireField(j, "language"); },
-                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }))
+    if (auto e =
+            firstFailure([&] { return requireField(j, "dockerUrl"); }, [&] { return uuidFormat(j, "id"); },
+                         [&] { return kindPattern(j); }, [&] { return requireField(j, "language"); },
+                         [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }))
         return *e;
     return build<BaseImage>(j);
 }
@@ -951,14 +971,16 @@ Validated<Image> validateImage(const Json &body)
         for (const auto &p : *list) {
             if (p.is_object() && !present(p, "name"))
                 return ValidationError::validation(
-                    code::Required, requiredMessage("systemDependencies.packages." + std::to_string(i) + ".name"));
+                    code::Required,
+                    requiredMessage("systemDependencies.packages." + std::to_string(i) + ".name"));
             ++i;
         }
         return std::nullopt;
     };
-    if (auto e = firstFailure([&] { return requiredName(j, "baseImageName"); },
-                              [&] { return uuidFormat(j, "id"); }, [&] { return kindPattern(j); },
-                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }, packages))
+    if (auto e =
+            firstFailure([&] { return requiredName(j, "baseImageName"); },
+                         [&] { return uuidFormat(j, "id"); }, [&] { return kindPattern(j); },
+                         [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }, packages))
         return *e;
     return build<Image>(j);
 }
@@ -970,10 +992,10 @@ Validated<Function> validateFunction(const Json &body)
     if (!obj)
         return obj.error();
     const Json &j = **obj;
-    if (auto e = firstFailure([&] { return uuidFormat(j, "faasId"); }, [&] { return requireField(j, "handler"); },
-                              [&] { return uuidFormat(j, "id"); }, [&] { return requireField(j, "image"); },
-                              [&] { return kindPattern(j); }, [&] { return requiredName(j, "name"); },
-                              [&] { return statusEnum(j); }))
+    if (auto e = firstFailure([&] { return uuidFormat(j, "faasId"); },
+                              [&] { return requireField(j, "handler"); }, [&] { return uuidFormat(j, "id"); },
+                              [&] { return requireField(j, "image"); }, [&] { return kindPattern(j); },
+                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }))
         return *e;
     return build<Function>(j);
 }
@@ -1011,9 +1033,9 @@ Validated<Api> validateApi(const Json &body)
     if (!obj)
         return obj.error();
     const Json &j = **obj;
-    if (auto e = firstFailure([&] { return requireField(j, "function"); }, [&] { return uuidFormat(j, "id"); },
-                              [&] { return kindPattern(j); }, [&] { return requiredName(j, "name"); },
-                              [&] { return statusEnum(j); }))
+    if (auto e = firstFailure([&] { return requireField(j, "function"); },
+                              [&] { return uuidFormat(j, "id"); }, [&] { return kindPattern(j); },
+                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }))
         return *e;
     return build<Api>(j);
 }

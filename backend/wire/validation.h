@@ -1,13 +1,17 @@
 // Request-body validation with go-swagger's behaviour and error codes (dispatch-api.md §1.3), the CloudEvent
 // checks of the event manager (§3.7, §6.3), CloudEvents 1.0 → 0.1 conversion, and the name patterns (§1.5).
 //
-// Order of checks, as in Dispatch: the body must be JSON (400), then every known field must have the right JSON
-// type (422/601, the first one in key order), then the model's Validate() runs field by field in alphabetical
-// order: required (602), max length (603), pattern (605), enum (606), uuid format (601). Only the first failure
-// is reported (go-openapi serves the first error of a composite). Unknown fields are ignored and a JSON null is
-// the same as an absent field. Required means present and not null: "" satisfies it (Function.handler may be "").
+// Order of checks, as in Dispatch: the body must be JSON (400), then every known field must have the right
+// JSON type (422/601, the first one in key order), then the model's Validate() runs field by field in
+// alphabetical order: required (602), max length (603), pattern (605), enum (606), uuid format (601). Only
+// the first failure is reported (go-openapi serves the first error of a composite). Unknown fields are
+// ignored and a JSON null is the same as an absent field. Required means present and not null: "" satisfies
+// it (Function.handler may be "").
+//
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
+
+#include "wire/models.h"
 
 #include <cstdint>
 #include <string>
@@ -15,8 +19,6 @@
 #include <utility>
 #include <variant>
 #include <vector>
-
-#include "wire/models.h"
 
 namespace dispatch::wire {
 
@@ -47,8 +49,7 @@ struct ValidationError
 };
 
 // A parsed value or the error to answer with.
-template <typename T>
-class Validated
+template <typename T> class Validated
 {
 public:
     Validated(T value) : m_v(std::in_place_index<0>, std::move(value)) {}
@@ -70,7 +71,7 @@ private:
 // --- names (Go's \w is ASCII [0-9A-Za-z_]) ---
 bool isValidName(std::string_view s);       // ^[\w\d][\w\d\-]*$   (most resources)
 bool isValidDriverName(std::string_view s); // ^[a-z0-9][a-z0-9\-]*$ (event drivers)
-bool isValidPathName(std::string_view s);   // ^[\w\d\-]+$         (path parameters, the store, Subscription.function)
+bool isValidPathName(std::string_view s);   // ^[\w\d\-]+$         (path parameters, Subscription.function)
 bool isValidEventType(std::string_view s);  // ^[\w\d\-\.]+$ and at most 128 characters
 bool isUuid(std::string_view s);            // strfmt "uuid": 8-4-4-4-12 hex, dashes optional, any case
 bool isRfc3339DateTime(std::string_view s); // strfmt "date-time" (fraction and zone optional)
@@ -128,10 +129,10 @@ inline constexpr std::string_view kEventErrorPrefix = "Error validating event: "
 std::string cloudEventProblem(const Json &event);
 
 // Returns a 0.1-shaped event: a 0.1 event is returned unchanged; a CloudEvents 1.0 structured event
-// ("specversion":"1.0") is converted: type→eventType, id→eventID, time→eventTime, datacontenttype→contentType,
-// dataschema→schemaURL, data→data, data_base64→data (the base64 string, as 0.1 carries binary), every other
-// attribute (subject, extensions) → extensions, and cloudEventsVersion "0.1". Errors (400) name the 1.0 fields.
-// The result is not yet checked by cloudEventProblem().
+// ("specversion":"1.0") is converted: type→eventType, id→eventID, time→eventTime,
+// datacontenttype→contentType, dataschema→schemaURL, data→data, data_base64→data (the base64 string, as 0.1
+// carries binary), every other attribute (subject, extensions) → extensions, and cloudEventsVersion "0.1".
+// Errors (400) name the 1.0 fields. The result is not yet checked by cloudEventProblem().
 Validated<Json> normalizeCloudEvent(const Json &event);
 
 // normalizeCloudEvent + cloudEventProblem + conversion; eventTime is re-serialised like Go's strfmt.DateTime

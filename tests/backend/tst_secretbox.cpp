@@ -238,7 +238,7 @@ void TestSecretBox::detectsTampering()
     QFETCH(int, offset);
     const SecretBox secrets = box();
     QByteArray blob = blobOf(secrets.seal("the launch code is 0000"));
-    const int at = offset >= 0 ? offset : blob.size() + offset;
+    const qsizetype at = offset >= 0 ? offset : blob.size() + offset;
     blob[at] = static_cast<char>(blob[at] ^ 0x01);
     const Result<std::string> opened = secrets.open(sealedFrom(blob));
     QVERIFY(!opened.ok());

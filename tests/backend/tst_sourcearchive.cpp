@@ -203,13 +203,27 @@ std::string_view view(const QByteArray &bytes)
     return {bytes.constData(), static_cast<std::size_t>(bytes.size())};
 }
 
-QByteArray qbytes(const std::string &s)
+QByteArray qbytes(std::string_view s)
 {
-    return QByteArray::fromStdString(s);
+    return QByteArray(s.data(), static_cast<qsizetype>(s.size()));
 }
 
-const std::string kHello = "def handle(ctx, payload):\n    return {'myField': 'Hello'}\n";
-const std::string kHelper = std::string(700, 'x') + "\n"; // more than one block, not a multiple of 512
+constexpr std::string_view kHello = "def handle(ctx, payload):\n    return {'myField': 'Hello'}\n";
+// More than one block, and not a multiple of 512: the last entry has padding.
+constexpr std::string_view kHelper = "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"
+                                     "end\n";
+static_assert(kHelper.size() > 512 && kHelper.size() % 512 != 0);
 
 // 300 MiB of zeros in a ~300 KiB archive; built once.
 const QByteArray &zeroBomb()
@@ -666,7 +680,7 @@ void TestSourceArchive::cleansUpAfterAWriteFailure()
     const QByteArray archive = TarBuilder()
                                    .file("./first.txt", "written")
                                    .dir("./sub")
-                                   .file("./sub/big.bin", randomBytes(256 * 1024, 3))
+                                   .file("./sub/big.bin", randomBytes(std::size_t{256} << 10, 3))
                                    .finish();
     const fs::path dest = freshDest();
     if (destExists)
@@ -677,7 +691,7 @@ void TestSourceArchive::cleansUpAfterAWriteFailure()
     };
     QCOMPARE(::getrlimit(RLIMIT_FSIZE, &saved), 0);
     struct rlimit small = saved;
-    small.rlim_cur = 64 * 1024;
+    small.rlim_cur = rlim_t{64} << 10;
     const auto oldHandler = ::signal(SIGXFSZ, SIG_IGN);
     QCOMPARE(::setrlimit(RLIMIT_FSIZE, &small), 0);
     const Result<ExtractSummary> summary = extractSource(view(archive), dest, {});

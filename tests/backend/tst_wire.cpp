@@ -1,13 +1,12 @@
 // Wire types: exact Dispatch JSON per model, round trips, lenient readers, go-swagger validation codes and
 // messages, CloudEvents 0.1 validation and 1.0 normalisation.
 // SPDX-License-Identifier: GPL-3.0-or-later
-#include <optional>
-#include <string>
-
-#include <QtTest>
-
 #include "wire/models.h"
 #include "wire/validation.h"
+
+#include <optional>
+#include <QtTest>
+#include <string>
 
 using namespace dispatch::wire;
 
@@ -29,11 +28,11 @@ QString describe(const Json &actual, const Json &expected)
         .arg(QString::fromStdString(dumpJson(actual)), QString::fromStdString(dumpJson(expected)));
 }
 
-#define COMPARE_JSON(actual, expected)                                                                     \
-    do {                                                                                                   \
-        const Json a_ = (actual);                                                                          \
-        const Json e_ = (expected);                                                                        \
-        QVERIFY2(a_ == e_, qPrintable(describe(a_, e_)));                                                  \
+#define COMPARE_JSON(actual, expected)                                                                       \
+    do {                                                                                                     \
+        const Json a_ = (actual);                                                                            \
+        const Json e_ = (expected);                                                                          \
+        QVERIFY2(a_ == e_, qPrintable(describe(a_, e_)));                                                    \
     } while (false)
 
 const char *kUuid1 = "6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a11";
@@ -43,20 +42,24 @@ const char *kRunId = "69005585-2446-439a-9715-d6ac62a59c22";
 
 // --- reference examples (dispatch-api.md §3), "…" placeholders replaced by concrete values ---
 
-const QByteArray kBaseImageExample = R"({"createdTime":1543275522,"dockerUrl":"dispatchframework/python3-base:0.0.13","groups":null,
+const QByteArray kBaseImageExample =
+    R"({"createdTime":1543275522,"dockerUrl":"dispatchframework/python3-base:0.0.13","groups":null,
  "id":"6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a11","kind":"BaseImage","language":"python3",
  "name":"python3-base","reason":null,"status":"READY","tags":null})";
 
-const QByteArray kImageExample = R"({"baseImageName":"python3-base","createdTime":1543275522,"dockerUrl":"dispatch/0f3c9a77-1a2b-4c3d-8e9f-001122334455:latest","groups":null,
+const QByteArray kImageExample =
+    R"({"baseImageName":"python3-base","createdTime":1543275522,"dockerUrl":"dispatch/0f3c9a77-1a2b-4c3d-8e9f-001122334455:latest","groups":null,
  "id":"0f3c9a77-1a2b-4c3d-8e9f-001122334455","kind":"Image","language":"python3","name":"python3","reason":null,
  "runtimeDependencies":{"manifest":"requests"},"status":"READY","systemDependencies":{"packages":null},"tags":null})";
 
-const QByteArray kFunctionExample = R"({"createdTime":1543281860,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714",
+const QByteArray kFunctionExample =
+    R"({"createdTime":1543281860,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714",
  "functionImageURL":"dispatch/func-18d394a9-c960-415b-ba91-6cb2c82e5714:latest","handler":"hello.handle",
  "id":"6a41c89c-0ce8-41ed-8109-229528be8e06","image":"python3","kind":"Function","name":"hello-py",
  "reason":null,"schema":{"in":null,"out":null},"secrets":null,"services":null,"status":"READY","tags":null})";
 
-const QByteArray kRunExample = R"({"blocking":true,"executedTime":1543281864123456000,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714","finishedTime":1543281864923456000,
+const QByteArray kRunExample =
+    R"({"blocking":true,"executedTime":1543281864123456000,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714","finishedTime":1543281864923456000,
  "functionId":"6a41c89c-0ce8-41ed-8109-229528be8e06","functionName":"hello-py","input":{"name":"Jon","place":"Winterfell"},
  "logs":{"stderr":null,"stdout":null},"name":"69005585-2446-439a-9715-d6ac62a59c22",
  "output":{"myField":"Hello, Jon from Winterfell"},"reason":null,"secrets":[],"services":null,"status":"READY","tags":[]})";
@@ -64,21 +67,26 @@ const QByteArray kRunExample = R"({"blocking":true,"executedTime":15432818641234
 const QByteArray kSecretExample =
     R"({"id":"3c1e4f2a-9b8c-4d7e-a6f5-0e1d2c3b4a59","kind":"Secret","name":"open-sesame","secrets":{"password":"OpenSesame"},"tags":null})";
 
-const QByteArray kApiExample = R"({"authentication":"public","enabled":true,"function":"func-nodejs","hosts":null,"id":"7d5e1c3a-2b4f-4e6d-8a9b-0c1d2e3f4a5b","kind":"API",
+const QByteArray kApiExample =
+    R"({"authentication":"public","enabled":true,"function":"func-nodejs","hosts":null,"id":"7d5e1c3a-2b4f-4e6d-8a9b-0c1d2e3f4a5b","kind":"API",
  "methods":["POST"],"name":"api-test-http","protocols":["http","https"],"status":"READY","tags":null,
  "uris":["/dispatch-server/http"]})";
 
-const QByteArray kDriverTypeExample = R"({"config":null,"created-time":1543281000,"expose":false,"image":"dispatchframework/dispatch-events-cron:0.0.1",
+const QByteArray kDriverTypeExample =
+    R"({"config":null,"created-time":1543281000,"expose":false,"image":"dispatchframework/dispatch-events-cron:0.0.1",
  "kind":"DriverType","modified-time":1543281000,"name":"cron","tags":null})";
 
-const QByteArray kDriverExample = R"({"config":[{"key":"cron","value":"0/10 * * * *"}],"created-time":1543281100,"expose":false,"kind":"Driver",
+const QByteArray kDriverExample =
+    R"({"config":[{"key":"cron","value":"0/10 * * * *"}],"created-time":1543281100,"expose":false,"kind":"Driver",
  "modified-time":1543281105,"name":"every-10-seconds","reason":null,"secrets":null,"status":"READY",
  "tags":null,"type":"cron"})";
 
-const QByteArray kSubscriptionExample = R"({"createdTime":1543281200,"eventType":"cron.trigger","function":"hello-py","kind":"Subscription",
+const QByteArray kSubscriptionExample =
+    R"({"createdTime":1543281200,"eventType":"cron.trigger","function":"hello-py","kind":"Subscription",
  "modifiedTime":1543281201,"name":"cron-sub","secrets":null,"status":"READY","tags":null})";
 
-const QByteArray kEmissionExample = R"({"cloudEventsVersion":"0.1","contentType":"application/json","data":{"name":"Jon","place":"Winterfell"},
+const QByteArray kEmissionExample =
+    R"({"cloudEventsVersion":"0.1","contentType":"application/json","data":{"name":"Jon","place":"Winterfell"},
  "eventID":"b4620ea5-8e9d-42d5-a566-6ad2f7873d63","eventTime":"2018-11-26T16:35:50.000Z",
  "eventType":"test.event.123","source":"dispatch"})";
 
@@ -237,7 +245,8 @@ void TestWire::toJson_data()
         m.tags = {{"role", "test"}, {"k", ""}};
         QTest::newRow("baseimage: error, tags")
             << dump(m)
-            << QByteArray(R"({"dockerUrl":"missing/image:latest","groups":null,"kind":"BaseImage","language":"nodejs",
+            << QByteArray(
+                   R"({"dockerUrl":"missing/image:latest","groups":null,"kind":"BaseImage","language":"nodejs",
                 "name":"b","reason":["error when pulling image missing/image:latest"],"status":"ERROR",
                 "tags":[{"key":"role","value":"test"},{"key":"k"}]})");
     }
@@ -278,7 +287,7 @@ void TestWire::toJson_data()
         m.name = "hello-py";
         m.image = "python3";
         m.handler = "hello.handle";
-        m.source = "H4sIAAAAAAAA/+x=";     // input only: never returned
+        m.source = "H4sIAAAAAAAA/+x=";      // input only: never returned
         m.sourceURL = "es://source-entity"; // never returned
         m.modifiedTime = 1543281999;        // declared, not returned
         m.faasId = kUuid2;
@@ -333,7 +342,8 @@ void TestWire::toJson_data()
         m.executedTime = 1543281864123456000;
         QTest::newRow("run: non-blocking")
             << dump(m)
-            << QByteArray(R"({"executedTime":1543281864123456000,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714",
+            << QByteArray(
+                   R"({"executedTime":1543281864123456000,"faasId":"18d394a9-c960-415b-ba91-6cb2c82e5714",
                 "finishedTime":-6795364578871345152,"functionId":"6a41c89c-0ce8-41ed-8109-229528be8e06",
                 "functionName":"hello-py","input":{},"name":"69005585-2446-439a-9715-d6ac62a59c22","reason":null,
                 "secrets":["open-sesame"],"services":null,"status":"INITIALIZED","tags":[]})");
@@ -344,17 +354,16 @@ void TestWire::toJson_data()
         m.functionName = "div";
         m.blocking = true;
         m.input = 0; // a falsy input is still an input
-        m.error = InvocationError{"FunctionError", "division by zero",
-                                  {"Traceback (most recent call last):", "ZeroDivisionError"}};
+        m.error = InvocationError{
+            "FunctionError", "division by zero", {"Traceback (most recent call last):", "ZeroDivisionError"}};
         m.logs = Logs{{"dividing"}, {}};
         m.status = Status::Error;
         m.reason = {"error running function: div: division by zero"};
         m.executedTime = 1;
         m.finishedTime = 2;
         m.tags = {{"a", "b"}};
-        QTest::newRow("run: failed")
-            << dump(m)
-            << QByteArray(R"({"blocking":true,"error":{"message":"division by zero",
+        QTest::newRow("run: failed") << dump(m)
+                                     << QByteArray(R"({"blocking":true,"error":{"message":"division by zero",
                 "stacktrace":["Traceback (most recent call last):","ZeroDivisionError"],"type":"FunctionError"},
                 "executedTime":1,"finishedTime":2,"functionName":"div","input":0,"logs":{"stderr":null,"stdout":["dividing"]},
                 "name":"69005585-2446-439a-9715-d6ac62a59c22","reason":["error running function: div: division by zero"],
@@ -372,7 +381,8 @@ void TestWire::toJson_data()
         m.executedTime = 10;
         QTest::newRow("run: event, httpContext, extensions")
             << dump(m)
-            << QByteArray(R"({"coldStart":true,"durationNs":0,"event":{"cloudEventsVersion":"0.1","eventType":"test.event"},
+            << QByteArray(
+                   R"({"coldStart":true,"durationNs":0,"event":{"cloudEventsVersion":"0.1","eventType":"test.event"},
                 "executedTime":10,"finishedTime":-6795364578871345152,"httpContext":{"method":"PUT"},"input":"text",
                 "name":"69005585-2446-439a-9715-d6ac62a59c22","output":"","reason":null,"secrets":[],"services":null,"tags":[]})");
     }
@@ -412,7 +422,8 @@ void TestWire::toJson_data()
         m.reason = {"not a Dispatch field"};
         QTest::newRow("api: disabled, cors")
             << dump(m)
-            << QByteArray(R"({"cors":true,"function":"f","hosts":["example.com"],"kind":"API","methods":null,"name":"a",
+            << QByteArray(
+                   R"({"cors":true,"function":"f","hosts":["example.com"],"kind":"API","methods":null,"name":"a",
                 "protocols":null,"tags":null,"tls":"tls-secret","uris":null})");
     }
     {
@@ -432,7 +443,8 @@ void TestWire::toJson_data()
         m.config = std::vector<KeyValue>{{"port", "80"}};
         QTest::newRow("drivertype: exposed, config")
             << dump(m)
-            << QByteArray(R"({"config":[{"key":"port","value":"80"}],"expose":true,"image":"x","kind":"DriverType",
+            << QByteArray(
+                   R"({"config":[{"key":"port","value":"80"}],"expose":true,"image":"x","kind":"DriverType",
                 "name":"push","tags":null})");
     }
     {
@@ -457,7 +469,8 @@ void TestWire::toJson_data()
         m.status = Status::Creating;
         QTest::newRow("driver: exposed")
             << dump(m)
-            << QByteArray(R"({"config":[{"key":"verbose"}],"expose":true,"kind":"Driver","name":"hook","reason":null,
+            << QByteArray(
+                   R"({"config":[{"key":"verbose"}],"expose":true,"kind":"Driver","name":"hook","reason":null,
                 "secrets":["creds"],"status":"CREATING","tags":null,"type":"cloudevents","url":"http://0.0.0.0:32768"})");
     }
     {
@@ -499,7 +512,9 @@ void TestWire::toJson_data()
         e.type = "InputError";
         e.message = "Input invalid against schema";
         QTest::newRow("invocation error: no stacktrace")
-            << dump(e) << QByteArray(R"({"message":"Input invalid against schema","stacktrace":null,"type":"InputError"})");
+            << dump(e)
+            << QByteArray(
+                   R"({"message":"Input invalid against schema","stacktrace":null,"type":"InputError"})");
     }
     QTest::newRow("tag: empty") << dump(Tag{}) << QByteArray("{}");
 }
@@ -583,19 +598,22 @@ void TestWire::roundTrip_data()
     QTest::newRow("event") << "event" << kEmissionExample;
     QTest::newRow("run: failed, extensions")
         << "run"
-        << QByteArray(R"({"blocking":true,"coldStart":true,"durationNs":1500000,"error":{"message":"boom","stacktrace":["a"],"type":"SystemError"},
+        << QByteArray(
+               R"({"blocking":true,"coldStart":true,"durationNs":1500000,"error":{"message":"boom","stacktrace":["a"],"type":"SystemError"},
             "event":{"cloudEventsVersion":"0.1","eventID":"1","eventType":"t","source":"s"},"executedTime":5,
             "finishedTime":-6795364578871345152,"functionName":"f","httpContext":{"method":"GET"},"input":[1,2],
             "logs":{"stderr":["e"],"stdout":null},"reason":["error running function: f: boom"],"secrets":["s1"],
             "services":null,"status":"ERROR","tags":[{"key":"k","value":"v"}]})");
     QTest::newRow("function: extensions")
         << "function"
-        << QByteArray(R"({"handler":"","image":"i","kind":"Function","name":"f","reason":["x"],"revision":"r2",
+        << QByteArray(
+               R"({"handler":"","image":"i","kind":"Function","name":"f","reason":["x"],"revision":"r2",
             "schema":{"in":{"type":"object"},"out":{"type":"string"}},"secrets":["a"],"services":null,"status":"ERROR",
             "tags":[{"key":"k"}],"timeout":100})");
     QTest::newRow("image: packages")
         << "image"
-        << QByteArray(R"({"baseImageName":"b","groups":null,"kind":"Image","name":"i","reason":null,"runtimeDependencies":{},
+        << QByteArray(
+               R"({"baseImageName":"b","groups":null,"kind":"Image","name":"i","reason":null,"runtimeDependencies":{},
             "systemDependencies":{"packages":[{"name":"curl","version":"1"}]},"tags":null})");
 }
 
@@ -733,7 +751,9 @@ void TestWire::lenientReaders()
 
     // Images: a missing systemDependencies stays "absent".
     Image img;
-    from_json(parse(R"({"systemDependencies":{"packages":null},"runtimeDependencies":{"manifest":"requests"}})"), img);
+    from_json(
+        parse(R"({"systemDependencies":{"packages":null},"runtimeDependencies":{"manifest":"requests"}})"),
+        img);
     QVERIFY(!img.systemPackages.has_value());
     QCOMPARE(img.runtimeManifest, std::string("requests"));
 
@@ -749,14 +769,15 @@ void TestWire::lenientReaders()
 
 void TestWire::runTimes()
 {
-    // 0 = not finished in the model, Go's zero time on the wire, and back.
+    // A run that has not finished shows Go's zero time on the wire, whether the model holds 0 or the
+    // constant.
     Run r;
     QCOMPARE(Json(r)["finishedTime"].get<int64_t>(), kGoZeroTimeNs);
-    Run back = Json(r).get<Run>();
-    QCOMPARE(back.finishedTime, int64_t(0));
-    // v0.1.x servers report the zero time in seconds.
-    back = parse(R"({"finishedTime":-62135596800})").get<Run>();
-    QCOMPARE(back.finishedTime, int64_t(0));
+    QCOMPARE(Json(r).get<Run>().finishedTime, kGoZeroTimeNs);
+    r.finishedTime = kGoZeroTimeNs;
+    QCOMPARE(Json(r)["finishedTime"].get<int64_t>(), kGoZeroTimeNs);
+    // v0.1.x servers report the zero time in seconds: read as is.
+    QCOMPARE(parse(R"({"finishedTime":-62135596800})").get<Run>().finishedTime, kGoZeroTimeSeconds);
     r.finishedTime = 1543281864923456000;
     QCOMPARE(Json(r).get<Run>().finishedTime, r.finishedTime);
     QCOMPARE(Json(r)["executedTime"].get<int64_t>(), int64_t(0)); // always present
@@ -800,17 +821,20 @@ void TestWire::validation_data()
     QTest::addColumn<int>("code");
     QTest::addColumn<QString>("message"); // a trailing '*' matches a prefix
 
-    const QString nameMsg =
-        "name should start with letter or number and may only contain letters, numbers, underscores and dashes";
+    const QString nameMsg = "name should start with letter or number and may only contain letters, numbers, "
+                            "underscores and dashes";
     const QByteArray bi = R"("dockerUrl":"x/y:1","language":"python3")";
     auto row = [](const char *name, const char *kind, const QByteArray &body, int status = 0, int code = 0,
-                  const QString &message = {}) { QTest::newRow(name) << kind << body << status << code << message; };
+                  const QString &message = {}) {
+        QTest::newRow(name) << kind << body << status << code << message;
+    };
 
     // --- base images ---
     row("bi: valid", "baseimage", "{" + bi + R"(,"name":"python3-base"})");
     row("bi: language may be empty", "baseimage", R"({"name":"n","dockerUrl":"d","language":""})");
     row("bi: read-only fields sent back", "baseimage",
-        "{" + bi + R"(,"name":"n","id":"6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a11","kind":"BaseImage","createdTime":5,
+        "{" + bi +
+            R"(,"name":"n","id":"6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a11","kind":"BaseImage","createdTime":5,
             "status":"READY","reason":null,"groups":null,"tags":[]})");
     row("bi: underscore first", "baseimage", "{" + bi + R"(,"name":"_ok-1"})");
     row("bi: unknown fields ignored", "baseimage", "{" + bi + R"(,"name":"n","foo":{"bar":1}})");
@@ -819,7 +843,8 @@ void TestWire::validation_data()
     row("bi: not JSON", "baseimage", "{bad", 400, 400, "request body is not valid JSON: parse error*");
     row("bi: trailing garbage", "baseimage", "{} x", 400, 400, "request body is not valid JSON: *");
     row("bi: array body", "baseimage", "[]", 422, 601, R"(body in body must be of type object: "array")");
-    row("bi: string body", "baseimage", R"("x")", 422, 601, R"(body in body must be of type object: "string")");
+    row("bi: string body", "baseimage", R"("x")", 422, 601,
+        R"(body in body must be of type object: "string")");
     row("bi: null body is {}", "baseimage", "null", 422, 602, "dockerUrl in body is required");
     row("bi: {} → first required", "baseimage", "{}", 422, 602, "dockerUrl in body is required");
     row("bi: missing language", "baseimage", R"({"dockerUrl":"d","name":"n"})", 422, 602,
@@ -845,18 +870,20 @@ void TestWire::validation_data()
         R"(createdTime in body must be of type integer: "string")");
     row("bi: createdTime float", "baseimage", "{" + bi + R"(,"name":"n","createdTime":1.5})", 422, 601,
         R"(createdTime in body must be of type integer: "number")");
-    row("bi: createdTime too big", "baseimage", "{" + bi + R"(,"name":"n","createdTime":18446744073709551615})",
-        422, 601, R"(createdTime in body must be of type integer: "number")");
+    row("bi: createdTime too big", "baseimage",
+        "{" + bi + R"(,"name":"n","createdTime":18446744073709551615})", 422, 601,
+        R"(createdTime in body must be of type integer: "number")");
     row("bi: tags not array", "baseimage", "{" + bi + R"(,"name":"n","tags":"x"})", 422, 601,
         R"(tags in body must be of type array: "string")");
-    row("bi: tag element not object", "baseimage", "{" + bi + R"(,"name":"n","tags":[{"key":"a"},3]})", 422, 601,
-        R"(tags.1 in body must be of type object: "number")");
+    row("bi: tag element not object", "baseimage", "{" + bi + R"(,"name":"n","tags":[{"key":"a"},3]})", 422,
+        601, R"(tags.1 in body must be of type object: "number")");
     row("bi: tag key wrong type", "baseimage", "{" + bi + R"(,"name":"n","tags":[{"key":1}]})", 422, 601,
         R"(tags.0.key in body must be of type string: "number")");
     row("bi: null tag element", "baseimage", "{" + bi + R"(,"name":"n","tags":[null]})");
     row("bi: id not uuid", "baseimage", "{" + bi + R"(,"name":"n","id":"abc"})", 422, 601,
         R"(id in body must be of type uuid: "abc")");
-    row("bi: id uuid without dashes", "baseimage", "{" + bi + R"(,"name":"n","id":"6B2F0D1E3F7C4A579F0E1F3D3C1B9A11"})");
+    row("bi: id uuid without dashes", "baseimage",
+        "{" + bi + R"(,"name":"n","id":"6B2F0D1E3F7C4A579F0E1F3D3C1B9A11"})");
     row("bi: kind pattern", "baseimage", "{" + bi + R"(,"name":"n","kind":"Base Image"})", 422, 605,
         R"(kind in body should match '^[\w\d\-]+$')");
     row("bi: reason element wrong type", "baseimage", "{" + bi + R"(,"name":"n","reason":[1]})", 422, 601,
@@ -867,13 +894,15 @@ void TestWire::validation_data()
     row("image: deps", "image",
         R"({"name":"i","baseImageName":"b","runtimeDependencies":{"manifest":"requests"},
             "systemDependencies":{"packages":[{"name":"curl","version":"1"}]}})");
-    row("image: missing base image", "image", R"({"name":"i"})", 422, 602, "baseImageName in body is required");
+    row("image: missing base image", "image", R"({"name":"i"})", 422, 602,
+        "baseImageName in body is required");
     row("image: bad base image name", "image", R"({"name":"i","baseImageName":"b c"})", 422, 605,
         "baseImageName should start with letter or number and may only contain letters, numbers, underscores "
         "and dashes");
     row("image: missing name", "image", R"({"baseImageName":"b"})", 422, 602, "name in body is required");
-    row("image: runtime deps not object", "image", R"({"name":"i","baseImageName":"b","runtimeDependencies":"x"})",
-        422, 601, R"(runtimeDependencies in body must be of type object: "string")");
+    row("image: runtime deps not object", "image",
+        R"({"name":"i","baseImageName":"b","runtimeDependencies":"x"})", 422, 601,
+        R"(runtimeDependencies in body must be of type object: "string")");
     row("image: manifest wrong type", "image",
         R"({"name":"i","baseImageName":"b","runtimeDependencies":{"manifest":[]}})", 422, 601,
         R"(runtimeDependencies.manifest in body must be of type string: "array")");
@@ -889,22 +918,26 @@ void TestWire::validation_data()
             "secrets":[],"services":[],"timeout":0,"tags":[],"schema":{}})");
     row("fn: CLI sends nulls back", "function",
         R"({"name":"f","image":"i","handler":"h","reason":null,"schema":{"in":null,"out":null},"secrets":null})");
-    row("fn: missing handler", "function", R"({"name":"f","image":"i"})", 422, 602, "handler in body is required");
-    row("fn: missing image", "function", R"({"name":"f","handler":"h"})", 422, 602, "image in body is required");
-    row("fn: missing name", "function", R"({"image":"i","handler":"h"})", 422, 602, "name in body is required");
+    row("fn: missing handler", "function", R"({"name":"f","image":"i"})", 422, 602,
+        "handler in body is required");
+    row("fn: missing image", "function", R"({"name":"f","handler":"h"})", 422, 602,
+        "image in body is required");
+    row("fn: missing name", "function", R"({"image":"i","handler":"h"})", 422, 602,
+        "name in body is required");
     row("fn: bad name", "function", R"({"name":"f!","image":"i","handler":"h"})", 422, 605, nameMsg);
     row("fn: timeout string", "function", R"({"name":"f","image":"i","handler":"h","timeout":"5"})", 422, 601,
         R"(timeout in body must be of type integer: "string")");
-    row("fn: schema not object", "function", R"({"name":"f","image":"i","handler":"h","schema":[]})", 422, 601,
-        R"(schema in body must be of type object: "array")");
-    row("fn: schema.in not object", "function", R"({"name":"f","image":"i","handler":"h","schema":{"in":"x"}})",
-        422, 601, R"(schema.in in body must be of type object: "string")");
-    row("fn: secret not string", "function", R"({"name":"f","image":"i","handler":"h","secrets":["a",1]})", 422,
-        601, R"(secrets.1 in body must be of type string: "number")");
-    row("fn: source not string", "function", R"({"name":"f","image":"i","handler":"h","source":{}})", 422, 601,
-        R"(source in body must be of type string: "object")");
-    row("fn: faasId not uuid", "function", R"({"name":"f","image":"i","handler":"h","faasId":"zzz"})", 422, 601,
-        R"(faasId in body must be of type uuid: "zzz")");
+    row("fn: schema not object", "function", R"({"name":"f","image":"i","handler":"h","schema":[]})", 422,
+        601, R"(schema in body must be of type object: "array")");
+    row("fn: schema.in not object", "function",
+        R"({"name":"f","image":"i","handler":"h","schema":{"in":"x"}})", 422, 601,
+        R"(schema.in in body must be of type object: "string")");
+    row("fn: secret not string", "function", R"({"name":"f","image":"i","handler":"h","secrets":["a",1]})",
+        422, 601, R"(secrets.1 in body must be of type string: "number")");
+    row("fn: source not string", "function", R"({"name":"f","image":"i","handler":"h","source":{}})", 422,
+        601, R"(source in body must be of type string: "object")");
+    row("fn: faasId not uuid", "function", R"({"name":"f","image":"i","handler":"h","faasId":"zzz"})", 422,
+        601, R"(faasId in body must be of type uuid: "zzz")");
     row("fn: status enum", "function", R"({"name":"f","image":"i","handler":"h","status":"bogus"})", 422, 606,
         "status in body should be one of [INITIALIZED CREATING READY UPDATING ERROR DELETING]");
 
@@ -916,7 +949,8 @@ void TestWire::validation_data()
     row("run: empty body", "run", "", 422, 602, "body in body is required");
     row("run: blocking string", "run", R"({"blocking":"yes"})", 422, 601,
         R"(blocking in body must be of type boolean: "string")");
-    row("run: name not uuid", "run", R"({"name":"run-1"})", 422, 601, R"(name in body must be of type uuid: "run-1")");
+    row("run: name not uuid", "run", R"({"name":"run-1"})", 422, 601,
+        R"(name in body must be of type uuid: "run-1")");
     row("run: httpContext not object", "run", R"({"httpContext":[]})", 422, 601,
         R"(httpContext in body must be of type object: "array")");
     row("run: logs element", "run", R"({"logs":{"stdout":[1]}})", 422, 601,
@@ -954,16 +988,17 @@ void TestWire::validation_data()
     row("drivertype: 32 chars", "drivertype", R"({"name":"abcdefghijklmnopqrstuvwxyz012345","image":"x"})");
     row("drivertype: missing image", "drivertype", R"({"name":"t"})", 422, 602, "image in body is required");
     row("drivertype: missing name", "drivertype", R"({"image":"x"})", 422, 602, "name in body is required");
-    row("drivertype: 33 chars", "drivertype", R"({"name":"abcdefghijklmnopqrstuvwxyz0123456","image":"x"})", 422,
-        603, "name in body should be at most 32 chars long");
+    row("drivertype: 33 chars", "drivertype", R"({"name":"abcdefghijklmnopqrstuvwxyz0123456","image":"x"})",
+        422, 603, "name in body should be at most 32 chars long");
     row("drivertype: length counts code points", "drivertype",
         R"({"name":"\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9\u00e9","image":"x"})",
         422, 605, nameMsg);
     row("drivertype: bad name", "drivertype", R"({"name":"-t","image":"x"})", 422, 605, nameMsg);
     row("drivertype: expose string", "drivertype", R"({"name":"t","image":"x","expose":"no"})", 422, 601,
         R"(expose in body must be of type boolean: "string")");
-    row("drivertype: config item", "drivertype", R"({"name":"t","image":"x","config":[{"key":"a","value":2}]})",
-        422, 601, R"(config.0.value in body must be of type string: "number")");
+    row("drivertype: config item", "drivertype",
+        R"({"name":"t","image":"x","config":[{"key":"a","value":2}]})", 422, 601,
+        R"(config.0.value in body must be of type string: "number")");
 
     // --- event drivers ---
     const QString driverMsg = R"(name in body should match '^[a-z0-9][a-z0-9\-]*$')";
@@ -976,8 +1011,8 @@ void TestWire::validation_data()
     row("driver: empty name", "driver", R"({"name":"","type":"ticker"})", 422, 605, driverMsg);
     row("driver: missing name", "driver", R"({"type":"ticker"})", 422, 602, "name in body is required");
     row("driver: missing type", "driver", R"({"name":"d"})", 422, 602, "type in body is required");
-    row("driver: type 33 chars", "driver", R"({"name":"d","type":"abcdefghijklmnopqrstuvwxyz0123456"})", 422, 603,
-        "type in body should be at most 32 chars long");
+    row("driver: type 33 chars", "driver", R"({"name":"d","type":"abcdefghijklmnopqrstuvwxyz0123456"})", 422,
+        603, "type in body should be at most 32 chars long");
     row("driver: config not array", "driver", R"({"name":"d","type":"t","config":{"a":"b"}})", 422, 601,
         R"(config in body must be of type array: "object")");
     row("driver: config key", "driver", R"({"name":"d","type":"t","config":[{"key":1}]})", 422, 601,
@@ -988,25 +1023,30 @@ void TestWire::validation_data()
     // --- subscriptions ---
     const QByteArray long129(129, 'a');
     const QByteArray long128(128, 'a');
-    row("sub: valid", "subscription", R"({"name":"cron-sub","eventType":"cron.trigger","function":"hello-py"})");
+    row("sub: valid", "subscription",
+        R"({"name":"cron-sub","eventType":"cron.trigger","function":"hello-py"})");
     row("sub: eventType 128", "subscription",
-        R"({"name":"s","eventType":")" + long128 + R"(","function":"f","secrets":null,"tags":[{"label":"update"}]})");
+        R"({"name":"s","eventType":")" + long128 +
+            R"(","function":"f","secrets":null,"tags":[{"label":"update"}]})");
     row("sub: missing eventType", "subscription", R"({"name":"s","function":"f"})", 422, 602,
         "eventType in body is required");
-    row("sub: eventType 129", "subscription", R"({"name":"s","eventType":")" + long129 + R"(","function":"f"})", 422,
-        603, "eventType in body should be at most 128 chars long");
-    row("sub: eventType pattern", "subscription", R"({"name":"s","eventType":"a b","function":"f"})", 422, 605,
-        R"(eventType in body should match '^[\w\d\-\.]+$')");
+    row("sub: eventType 129", "subscription",
+        R"({"name":"s","eventType":")" + long129 + R"(","function":"f"})", 422, 603,
+        "eventType in body should be at most 128 chars long");
+    row("sub: eventType pattern", "subscription", R"({"name":"s","eventType":"a b","function":"f"})", 422,
+        605, R"(eventType in body should match '^[\w\d\-\.]+$')");
     row("sub: eventType empty", "subscription", R"({"name":"s","eventType":"","function":"f"})", 422, 605,
         R"(eventType in body should match '^[\w\d\-\.]+$')");
     row("sub: missing function", "subscription", R"({"name":"s","eventType":"e"})", 422, 602,
         "function in body is required");
     row("sub: function pattern", "subscription", R"({"name":"s","eventType":"e","function":"a.b"})", 422, 605,
         R"(function in body should match '^[\w\d\-]+$')");
-    row("sub: function may start with dash", "subscription", R"({"name":"s","eventType":"e","function":"-f"})");
+    row("sub: function may start with dash", "subscription",
+        R"({"name":"s","eventType":"e","function":"-f"})");
     row("sub: missing name", "subscription", R"({"eventType":"e","function":"f"})", 422, 602,
         "name in body is required");
-    row("sub: bad name", "subscription", R"({"name":"a.b","eventType":"e","function":"f"})", 422, 605, nameMsg);
+    row("sub: bad name", "subscription", R"({"name":"a.b","eventType":"e","function":"f"})", 422, 605,
+        nameMsg);
     row("sub: first failure wins", "subscription", R"({"name":"a.b","eventType":"a b"})", 422, 605,
         R"(eventType in body should match '^[\w\d\-\.]+$')");
 }
@@ -1037,7 +1077,8 @@ void TestWire::validation()
 
 void TestWire::parsedModels()
 {
-    auto fn = parseFunction(R"({"name":"hello-py","image":"python3","handler":"","source":"H4sI","timeout":100,
+    auto fn =
+        parseFunction(R"({"name":"hello-py","image":"python3","handler":"","source":"H4sI","timeout":100,
         "schema":{"in":{"type":"object"}},"secrets":["s"],"tags":[{"key":"k","value":"v"}]})");
     QVERIFY(fn);
     QCOMPARE(fn->name, std::string("hello-py"));
@@ -1094,8 +1135,10 @@ void TestWire::jsonBody_data()
     QTest::newRow("empty") << QByteArray() << 422 << "body in body is required";
     QTest::newRow("truncated") << QByteArray(R"({"a":)") << 400
                                << "request body is not valid JSON: parse error at line 1, column 6*";
-    QTest::newRow("invalid UTF-8") << QByteArray("{\"a\":\"\xff\"}") << 400 << "request body is not valid JSON: *";
-    QTest::newRow("control byte") << QByteArray("{\"a\":\"\x01\"}") << 400 << "request body is not valid JSON: *";
+    QTest::newRow("invalid UTF-8") << QByteArray("{\"a\":\"\xff\"}") << 400
+                                   << "request body is not valid JSON: *";
+    QTest::newRow("control byte") << QByteArray("{\"a\":\"\x01\"}") << 400
+                                  << "request body is not valid JSON: *";
     QTest::newRow("512 levels") << (QByteArray(512, '[') + QByteArray(512, ']')) << 0 << QString();
     QTest::newRow("513 levels") << (QByteArray(513, '[') + QByteArray(513, ']')) << 400
                                 << "request body is not valid JSON: nesting deeper than 512 levels";
@@ -1170,11 +1213,13 @@ void TestWire::names_data()
     QTest::newRow("eventType: slash") << "eventType" << QByteArray("a/b") << false;
     QTest::newRow("eventType: empty") << "eventType" << QByteArray() << false;
     QTest::newRow("uuid: canonical") << "uuid" << QByteArray(kUuid1) << true;
-    QTest::newRow("uuid: upper, no dashes") << "uuid" << QByteArray("6B2F0D1E3F7C4A579F0E1F3D3C1B9A11") << true;
+    QTest::newRow("uuid: upper, no dashes")
+        << "uuid" << QByteArray("6B2F0D1E3F7C4A579F0E1F3D3C1B9A11") << true;
     QTest::newRow("uuid: short") << "uuid" << QByteArray("6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a1") << false;
     QTest::newRow("uuid: long") << "uuid" << QByteArray("6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a111") << false;
     QTest::newRow("uuid: not hex") << "uuid" << QByteArray("6b2f0d1e-3f7c-4a57-9f0e-1f3d3c1b9a1g") << false;
-    QTest::newRow("uuid: double dash") << "uuid" << QByteArray("6b2f0d1e--3f7c-4a57-9f0e-1f3d3c1b9a11") << false;
+    QTest::newRow("uuid: double dash")
+        << "uuid" << QByteArray("6b2f0d1e--3f7c-4a57-9f0e-1f3d3c1b9a11") << false;
     QTest::newRow("uri: absolute") << "uri" << QByteArray("http://some.url.com/file") << true;
     QTest::newRow("uri: path") << "uri" << QByteArray("/schemas/a.json") << true;
     QTest::newRow("uri: opaque") << "uri" << QByteArray("urn:example:a") << true;
@@ -1215,19 +1260,22 @@ void TestWire::names()
 void TestWire::cloudEvent_data()
 {
     QTest::addColumn<QByteArray>("event");
-    QTest::addColumn<QString>("problem");   // "" = valid
-    QTest::addColumn<QByteArray>("echo");   // expected to_json of the parsed event (valid rows)
+    QTest::addColumn<QString>("problem"); // "" = valid
+    QTest::addColumn<QByteArray>("echo"); // expected to_json of the parsed event (valid rows)
 
     const QByteArray ok = R"("cloudEventsVersion":"0.1","eventID":"1","source":"dispatch")";
     QTest::newRow("reference emission") << kEmissionExample << QString() << kEmissionExample;
     QTest::newRow("ticker driver event")
-        << QByteArray(R"({"eventType":"cron.trigger","cloudEventsVersion":"0.1","source":"5b1c","eventID":"8d2e",
+        << QByteArray(
+               R"({"eventType":"cron.trigger","cloudEventsVersion":"0.1","source":"5b1c","eventID":"8d2e",
             "eventTime":"2018-11-26T16:35:50.0001Z","data":null})")
         << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","data":null,"eventID":"8d2e","eventTime":"2018-11-26T16:35:50.000Z",
+        << QByteArray(
+               R"({"cloudEventsVersion":"0.1","data":null,"eventID":"8d2e","eventTime":"2018-11-26T16:35:50.000Z",
             "eventType":"cron.trigger","source":"5b1c"})");
     QTest::newRow("unknown fields dropped from the echo")
-        << QByteArray("{" + ok + R"(,"eventType":"t","foo":1,"eventTypeVersion":"v1","schemaURL":"http://x/s.json",
+        << QByteArray("{" + ok +
+                      R"(,"eventType":"t","foo":1,"eventTypeVersion":"v1","schemaURL":"http://x/s.json",
             "extensions":{"a":1},"tags":[{"key":"k","value":"v"}]})")
         << QString()
         << QByteArray("{" + ok + R"(,"eventType":"t","eventTypeVersion":"v1","schemaURL":"http://x/s.json",
@@ -1240,29 +1288,34 @@ void TestWire::cloudEvent_data()
     QTest::newRow("version 0.2")
         << QByteArray(R"({"cloudEventsVersion":"0.2","eventType":"t","eventID":"1","source":"s"})")
         << "cloudEventsVersion in body should be one of [0.1]" << QByteArray();
-    QTest::newRow("eventID missing")
-        << QByteArray(R"({"cloudEventsVersion":"0.1","eventType":"t","source":"s"})") << "eventID in body is required"
-        << QByteArray();
+    QTest::newRow("eventID missing") << QByteArray(
+                                            R"({"cloudEventsVersion":"0.1","eventType":"t","source":"s"})")
+                                     << "eventID in body is required" << QByteArray();
     QTest::newRow("eventID empty")
         << QByteArray(R"({"cloudEventsVersion":"0.1","eventType":"t","source":"s","eventID":""})")
         << "eventID in body is required" << QByteArray();
-    QTest::newRow("eventTime invalid") << QByteArray("{" + ok + R"(,"eventType":"t","eventTime":"yesterday"})")
-                                       << R"(eventTime in body must be of type date-time: "yesterday")" << QByteArray();
-    QTest::newRow("eventType missing") << QByteArray("{" + ok + "}") << "eventType in body is required"
-                                       << QByteArray();
+    QTest::newRow("eventTime invalid")
+        << QByteArray("{" + ok + R"(,"eventType":"t","eventTime":"yesterday"})")
+        << R"(eventTime in body must be of type date-time: "yesterday")" << QByteArray();
+    QTest::newRow("eventType missing")
+        << QByteArray("{" + ok + "}") << "eventType in body is required" << QByteArray();
     QTest::newRow("eventType pattern") << QByteArray("{" + ok + R"(,"eventType":"a b"})")
                                        << R"(eventType in body should match '^[\w\d\-\.]+$')" << QByteArray();
-    QTest::newRow("eventType too long") << QByteArray("{" + ok + R"(,"eventType":")" + QByteArray(129, 'x') + "\"}")
-                                        << "eventType in body should be at most 128 chars long" << QByteArray();
-    QTest::newRow("eventType wrong type") << QByteArray("{" + ok + R"(,"eventType":5})")
-                                          << R"(eventType in body must be of type string: "number")" << QByteArray();
-    QTest::newRow("source missing")
-        << QByteArray(R"({"cloudEventsVersion":"0.1","eventType":"t","eventID":"1"})") << "source in body is required"
-        << QByteArray();
-    QTest::newRow("schemaURL relative") << QByteArray("{" + ok + R"(,"eventType":"t","schemaURL":"not a uri"})")
-                                        << R"(schemaURL in body must be of type uri: "not a uri")" << QByteArray();
-    QTest::newRow("extensions not object") << QByteArray("{" + ok + R"(,"eventType":"t","extensions":"x"})")
-                                           << R"(extensions in body must be of type object: "string")" << QByteArray();
+    QTest::newRow("eventType too long")
+        << QByteArray("{" + ok + R"(,"eventType":")" + QByteArray(129, 'x') + "\"}")
+        << "eventType in body should be at most 128 chars long" << QByteArray();
+    QTest::newRow("eventType wrong type")
+        << QByteArray("{" + ok + R"(,"eventType":5})")
+        << R"(eventType in body must be of type string: "number")" << QByteArray();
+    QTest::newRow("source missing") << QByteArray(
+                                           R"({"cloudEventsVersion":"0.1","eventType":"t","eventID":"1"})")
+                                    << "source in body is required" << QByteArray();
+    QTest::newRow("schemaURL relative")
+        << QByteArray("{" + ok + R"(,"eventType":"t","schemaURL":"not a uri"})")
+        << R"(schemaURL in body must be of type uri: "not a uri")" << QByteArray();
+    QTest::newRow("extensions not object")
+        << QByteArray("{" + ok + R"(,"eventType":"t","extensions":"x"})")
+        << R"(extensions in body must be of type object: "string")" << QByteArray();
     QTest::newRow("emission id not uuid") << QByteArray("{" + ok + R"(,"eventType":"t","id":"x"})")
                                           << R"(id in body must be of type uuid: "x")" << QByteArray();
     QTest::newRow("not an object") << QByteArray("[1]") << R"(body in body must be of type object: "array")"
@@ -1302,52 +1355,62 @@ void TestWire::cloudEvent10_data()
     QTest::addColumn<QByteArray>("normalized"); // the parsed event, 0.1 shape
 
     QTest::newRow("spec example")
-        << QByteArray(R"({"specversion":"1.0","type":"com.example.someevent","source":"/mycontext","subject":"larger-context",
+        << QByteArray(
+               R"({"specversion":"1.0","type":"com.example.someevent","source":"/mycontext","subject":"larger-context",
             "id":"A234-1234-1234","time":"2018-04-05T17:31:00Z","comexampleextension1":"value",
             "datacontenttype":"application/json","dataschema":"https://example.com/schema.json","data":{"appinfoA":"abc"}})")
         << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","contentType":"application/json","data":{"appinfoA":"abc"},
+        << QByteArray(
+               R"({"cloudEventsVersion":"0.1","contentType":"application/json","data":{"appinfoA":"abc"},
             "eventID":"A234-1234-1234","eventTime":"2018-04-05T17:31:00.000Z","eventType":"com.example.someevent",
             "extensions":{"comexampleextension1":"value","subject":"larger-context"},
             "schemaURL":"https://example.com/schema.json","source":"/mycontext"})");
     QTest::newRow("minimal, no data")
         << QByteArray(R"({"specversion":"1.0","type":"ticker.tick","source":"ticker","id":"1"})") << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","eventID":"1","eventType":"ticker.tick","source":"ticker"})");
+        << QByteArray(
+               R"({"cloudEventsVersion":"0.1","eventID":"1","eventType":"ticker.tick","source":"ticker"})");
     QTest::newRow("data_base64")
         << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","datacontenttype":"image/png",
             "data_base64":"iVBORw0KGgo="})")
         << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","contentType":"image/png","data":"iVBORw0KGgo=","eventID":"1",
+        << QByteArray(
+               R"({"cloudEventsVersion":"0.1","contentType":"image/png","data":"iVBORw0KGgo=","eventID":"1",
             "eventType":"t","source":"s"})");
     QTest::newRow("explicit null data kept")
         << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","data":null})") << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","data":null,"eventID":"1","eventType":"t","source":"s"})");
+        << QByteArray(
+               R"({"cloudEventsVersion":"0.1","data":null,"eventID":"1","eventType":"t","source":"s"})");
     QTest::newRow("emission tags kept")
-        << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","tags":[{"key":"k","value":"v"}]})")
-        << QString()
-        << QByteArray(R"({"cloudEventsVersion":"0.1","eventID":"1","eventType":"t","source":"s",
+        << QByteArray(
+               R"({"specversion":"1.0","type":"t","source":"s","id":"1","tags":[{"key":"k","value":"v"}]})")
+        << QString() << QByteArray(R"({"cloudEventsVersion":"0.1","eventID":"1","eventType":"t","source":"s",
             "tags":[{"key":"k","value":"v"}]})");
-    QTest::newRow("specversion 0.3") << QByteArray(R"({"specversion":"0.3","type":"t","source":"s","id":"1"})")
+    QTest::newRow("specversion 0.3") << QByteArray(
+                                            R"({"specversion":"0.3","type":"t","source":"s","id":"1"})")
                                      << "specversion in body should be one of [1.0]" << QByteArray();
-    QTest::newRow("specversion number") << QByteArray(R"({"specversion":1.0,"type":"t","source":"s","id":"1"})")
-                                        << R"(specversion in body must be of type string: "number")" << QByteArray();
+    QTest::newRow("specversion number")
+        << QByteArray(R"({"specversion":1.0,"type":"t","source":"s","id":"1"})")
+        << R"(specversion in body must be of type string: "number")" << QByteArray();
     QTest::newRow("id missing") << QByteArray(R"({"specversion":"1.0","type":"t","source":"s"})")
                                 << "id in body is required" << QByteArray();
     QTest::newRow("id wrong type") << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":7})")
                                    << R"(id in body must be of type string: "number")" << QByteArray();
     QTest::newRow("type missing") << QByteArray(R"({"specversion":"1.0","source":"s","id":"1"})")
                                   << "type in body is required" << QByteArray();
-    QTest::newRow("type pattern") << QByteArray(R"({"specversion":"1.0","type":"com/x","source":"s","id":"1"})")
+    QTest::newRow("type pattern") << QByteArray(
+                                         R"({"specversion":"1.0","type":"com/x","source":"s","id":"1"})")
                                   << R"(type in body should match '^[\w\d\-\.]+$')" << QByteArray();
     QTest::newRow("source missing") << QByteArray(R"({"specversion":"1.0","type":"t","id":"1"})")
                                     << "source in body is required" << QByteArray();
-    QTest::newRow("time invalid") << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","time":"x"})")
-                                  << R"(time in body must be of type date-time: "x")" << QByteArray();
+    QTest::newRow("time invalid")
+        << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","time":"x"})")
+        << R"(time in body must be of type date-time: "x")" << QByteArray();
     QTest::newRow("dataschema invalid")
         << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","dataschema":"a b"})")
         << R"(dataschema in body must be of type uri: "a b")" << QByteArray();
     QTest::newRow("data and data_base64")
-        << QByteArray(R"({"specversion":"1.0","type":"t","source":"s","id":"1","data":1,"data_base64":"AA=="})")
+        << QByteArray(
+               R"({"specversion":"1.0","type":"t","source":"s","id":"1","data":1,"data_base64":"AA=="})")
         << "data and data_base64 must not both be set" << QByteArray();
 }
 
@@ -1387,7 +1450,8 @@ void TestWire::eventBody()
 
     auto single = parseEventBody(two, false);
     QVERIFY(!single);
-    QCOMPARE(single.error().message, std::string(R"(Error validating event: body in body must be of type object: "array")"));
+    QCOMPARE(single.error().message,
+             std::string(R"(Error validating event: body in body must be of type object: "array")"));
 
     auto bad = parseEventBody(R"([{"cloudEventsVersion":"0.1","eventType":"a","source":"s","eventID":"1"},
         {"cloudEventsVersion":"0.1","eventType":"a","eventID":"1"}])",
@@ -1427,26 +1491,46 @@ void TestWire::dateTime_data()
     QTest::addColumn<QString>("input");
     QTest::addColumn<QString>("output"); // "" = invalid
 
-    QTest::newRow("Z, no fraction") << "2018-11-26T16:35:50Z" << "2018-11-26T16:35:50.000Z";
-    QTest::newRow("millis") << "2018-11-26T16:35:50.000Z" << "2018-11-26T16:35:50.000Z";
-    QTest::newRow("nanos truncated") << "2018-11-26T16:35:50.123987654+02:00" << "2018-11-26T16:35:50.123+02:00";
-    QTest::newRow("one digit, lower case") << "2018-11-26t16:35:50.1z" << "2018-11-26T16:35:50.100Z";
-    QTest::newRow("no zone = UTC") << "2018-11-26T16:35:50" << "2018-11-26T16:35:50.000Z";
-    QTest::newRow("+00:00 = Z") << "2018-11-26T16:35:50+00:00" << "2018-11-26T16:35:50.000Z";
-    QTest::newRow("offset without colon") << "2018-11-26T16:35:50-0530" << "2018-11-26T16:35:50.000-05:30";
-    QTest::newRow("space separator") << "2018-11-26 16:35:50Z" << "2018-11-26T16:35:50.000Z";
-    QTest::newRow("leap day") << "2016-02-29T00:00:00Z" << "2016-02-29T00:00:00.000Z";
-    QTest::newRow("2000 leap day") << "2000-02-29T00:00:00Z" << "2000-02-29T00:00:00.000Z";
-    QTest::newRow("1900 not leap") << "1900-02-29T00:00:00Z" << "";
-    QTest::newRow("Feb 30") << "2018-02-30T00:00:00Z" << "";
-    QTest::newRow("date only") << "2018-11-26" << "";
-    QTest::newRow("hour 24") << "2018-11-26T24:00:00Z" << "";
-    QTest::newRow("second 60") << "2018-11-26T23:59:60Z" << "";
-    QTest::newRow("month 13") << "2018-13-01T00:00:00Z" << "";
-    QTest::newRow("empty fraction") << "2018-11-26T16:35:50.Z" << "";
-    QTest::newRow("trailing junk") << "2018-11-26T16:35:50Zjunk" << "";
-    QTest::newRow("bad offset") << "2018-11-26T16:35:50+2:00" << "";
-    QTest::newRow("empty") << "" << "";
+    QTest::newRow("Z, no fraction") << "2018-11-26T16:35:50Z"
+                                    << "2018-11-26T16:35:50.000Z";
+    QTest::newRow("millis") << "2018-11-26T16:35:50.000Z"
+                            << "2018-11-26T16:35:50.000Z";
+    QTest::newRow("nanos truncated") << "2018-11-26T16:35:50.123987654+02:00"
+                                     << "2018-11-26T16:35:50.123+02:00";
+    QTest::newRow("one digit, lower case") << "2018-11-26t16:35:50.1z"
+                                           << "2018-11-26T16:35:50.100Z";
+    QTest::newRow("no zone = UTC") << "2018-11-26T16:35:50"
+                                   << "2018-11-26T16:35:50.000Z";
+    QTest::newRow("+00:00 = Z") << "2018-11-26T16:35:50+00:00"
+                                << "2018-11-26T16:35:50.000Z";
+    QTest::newRow("offset without colon") << "2018-11-26T16:35:50-0530"
+                                          << "2018-11-26T16:35:50.000-05:30";
+    QTest::newRow("space separator") << "2018-11-26 16:35:50Z"
+                                     << "2018-11-26T16:35:50.000Z";
+    QTest::newRow("leap day") << "2016-02-29T00:00:00Z"
+                              << "2016-02-29T00:00:00.000Z";
+    QTest::newRow("2000 leap day") << "2000-02-29T00:00:00Z"
+                                   << "2000-02-29T00:00:00.000Z";
+    QTest::newRow("1900 not leap") << "1900-02-29T00:00:00Z"
+                                   << "";
+    QTest::newRow("Feb 30") << "2018-02-30T00:00:00Z"
+                            << "";
+    QTest::newRow("date only") << "2018-11-26"
+                               << "";
+    QTest::newRow("hour 24") << "2018-11-26T24:00:00Z"
+                             << "";
+    QTest::newRow("second 60") << "2018-11-26T23:59:60Z"
+                               << "";
+    QTest::newRow("month 13") << "2018-13-01T00:00:00Z"
+                              << "";
+    QTest::newRow("empty fraction") << "2018-11-26T16:35:50.Z"
+                                    << "";
+    QTest::newRow("trailing junk") << "2018-11-26T16:35:50Zjunk"
+                                   << "";
+    QTest::newRow("bad offset") << "2018-11-26T16:35:50+2:00"
+                                << "";
+    QTest::newRow("empty") << ""
+                           << "";
 }
 
 void TestWire::dateTime()

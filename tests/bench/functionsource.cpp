@@ -3,7 +3,6 @@
 
 #include <archive.h>
 #include <archive_entry.h>
-
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -40,7 +39,8 @@ la_ssize_t appendToString(struct archive *, void *clientData, const void *buffer
 
 } // namespace
 
-FunctionSource loadHelloSource(std::string_view sourceDir, std::string_view runtimeDir, std::string_view fileName)
+FunctionSource loadHelloSource(std::string_view sourceDir, std::string_view runtimeDir,
+                               std::string_view fileName)
 {
     FunctionSource source;
     source.fileName = std::string(fileName);
@@ -63,19 +63,21 @@ std::string makeTarGz(const std::string &fileName, std::string_view content, std
 {
     std::string out;
     const std::unique_ptr<struct archive, decltype(&archive_write_free)> writer(archive_write_new(),
-                                                                                 &archive_write_free);
+                                                                                &archive_write_free);
     const std::unique_ptr<struct archive_entry, decltype(&archive_entry_free)> entry(archive_entry_new(),
-                                                                                      &archive_entry_free);
+                                                                                     &archive_entry_free);
     if (!writer || !entry) {
         error = "libarchive: out of memory";
         return {};
     }
     struct archive *a = writer.get();
     const auto failed = [&](const char *step) {
-        error = std::string("libarchive ") + step + ": " + (archive_error_string(a) ? archive_error_string(a) : "?");
+        error = std::string("libarchive ") + step + ": " +
+                (archive_error_string(a) ? archive_error_string(a) : "?");
         return std::string();
     };
-    if (archive_write_add_filter_gzip(a) != ARCHIVE_OK || archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
+    if (archive_write_add_filter_gzip(a) != ARCHIVE_OK ||
+        archive_write_set_format_pax_restricted(a) != ARCHIVE_OK)
         return failed("setup");
     // Without this libarchive pads the last block to 10 KiB; the CLI's Go tar writer does not either.
     archive_write_set_bytes_in_last_block(a, 1);
@@ -104,8 +106,8 @@ std::string base64Encode(std::string_view bytes)
     out.reserve((bytes.size() + 2) / 3 * 4);
     std::size_t i = 0;
     for (; i + 2 < bytes.size(); i += 3) {
-        const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) | (static_cast<uint8_t>(bytes[i + 1]) << 8) |
-                           static_cast<uint8_t>(bytes[i + 2]);
+        const uint32_t n = (static_cast<uint8_t>(bytes[i]) << 16) |
+                           (static_cast<uint8_t>(bytes[i + 1]) << 8) | static_cast<uint8_t>(bytes[i + 2]);
         out += alphabet[(n >> 18) & 63];
         out += alphabet[(n >> 12) & 63];
         out += alphabet[(n >> 6) & 63];

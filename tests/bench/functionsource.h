@@ -15,9 +15,10 @@ struct FunctionSource
     std::string origin; // the fixture path it was read from, or "embedded"
 };
 
-// Reads <sourceDir>/tests/fixtures/functions/<runtimeDir>/<fileName>, or falls back to the embedded hello source
-// for "python3" / "nodejs".
-FunctionSource loadHelloSource(std::string_view sourceDir, std::string_view runtimeDir, std::string_view fileName);
+// Reads <sourceDir>/tests/fixtures/functions/<runtimeDir>/<fileName>, or falls back to the embedded hello
+// source for "python3" / "nodejs".
+FunctionSource loadHelloSource(std::string_view sourceDir, std::string_view runtimeDir,
+                               std::string_view fileName);
 
 // A gzip-compressed tar holding one regular file "./<fileName>". Returns an empty string (and sets `error`)
 // if libarchive fails.

@@ -1,8 +1,6 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "httpclient.h"
 
-#include <optional>
-
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -11,6 +9,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <boost/beast/http/write.hpp>
+#include <optional>
 
 namespace dispatch::bench {
 
@@ -32,8 +31,7 @@ struct HttpClient::Impl
 
     // Runs one asynchronous operation to completion on our private io_context: the async form is used only
     // because tcp_stream's timeouts work for asynchronous operations.
-    template <class Start>
-    error_code await(Start &&start)
+    template <class Start> error_code await(Start &&start)
     {
         error_code result = asio::error::would_block;
         start([&result](error_code ec, auto &&...) { result = ec; });
@@ -84,8 +82,8 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target, 
                 }
             }
             impl.stream.expires_after(timeout);
-            const error_code ec =
-                impl.await([&](auto handler) { impl.stream.async_connect(impl.endpoints, std::move(handler)); });
+            const error_code ec = impl.await(
+                [&](auto handler) { impl.stream.async_connect(impl.endpoints, std::move(handler)); });
             if (ec) {
                 impl.close();
                 reply.error = "connect: " + ec.message();
@@ -107,13 +105,15 @@ HttpReply HttpClient::request(std::string_view method, std::string_view target, 
         req.prepare_payload();
 
         impl.stream.expires_after(timeout);
-        error_code ec = impl.await([&](auto handler) { bhttp::async_write(impl.stream, req, std::move(handler)); });
+        error_code ec =
+            impl.await([&](auto handler) { bhttp::async_write(impl.stream, req, std::move(handler)); });
         std::optional<bhttp::response_parser<bhttp::string_body>> parser;
         if (!ec) {
             parser.emplace();
             parser->body_limit(1024ull * 1024ull * 1024ull);
-            ec = impl.await(
-                [&](auto handler) { bhttp::async_read(impl.stream, impl.buffer, *parser, std::move(handler)); });
+            ec = impl.await([&](auto handler) {
+                bhttp::async_read(impl.stream, impl.buffer, *parser, std::move(handler));
+            });
         }
         if (!ec) {
             auto &res = parser->get();

@@ -4,12 +4,6 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
-#include <cmath>
-#include <ctime>
-#include <memory>
-#include <optional>
-#include <thread>
-
 #include <boost/asio/connect.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -19,16 +13,22 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
+#include <cmath>
+#include <ctime>
+#include <memory>
+#include <optional>
+#include <thread>
 
 namespace dispatch::bench {
 
 namespace {
 
-constexpr unsigned kSubBucketBits = 7;                           // 128 sub-buckets per power of two
+constexpr unsigned kSubBucketBits = 7;                                // 128 sub-buckets per power of two
 constexpr uint64_t kExactLimit = uint64_t{1} << (kSubBucketBits + 1); // values below are their own bucket
-constexpr unsigned kMaxBits = 40;                                 // 2^40 µs is about 12.7 days
+constexpr unsigned kMaxBits = 40;                                     // 2^40 µs is about 12.7 days
 constexpr uint64_t kMaxValue = (uint64_t{1} << kMaxBits) - 1;
-constexpr std::size_t kBucketCount = kExactLimit + (kMaxBits - kSubBucketBits - 1) * (std::size_t{1} << kSubBucketBits);
+constexpr std::size_t kBucketCount =
+    kExactLimit + (kMaxBits - kSubBucketBits - 1) * (std::size_t{1} << kSubBucketBits);
 
 } // namespace
 
@@ -52,7 +52,8 @@ uint64_t LatencyHistogram::highestEquivalentValue(std::size_t index)
         return index;
     const std::size_t offset = index - kExactLimit;
     const unsigned shift = static_cast<unsigned>(offset >> kSubBucketBits) + 1;
-    const uint64_t sub = (offset & ((std::size_t{1} << kSubBucketBits) - 1)) + (uint64_t{1} << kSubBucketBits);
+    const uint64_t sub =
+        (offset & ((std::size_t{1} << kSubBucketBits) - 1)) + (uint64_t{1} << kSubBucketBits);
     return ((sub + 1) << shift) - 1;
 }
 
@@ -94,8 +95,8 @@ uint64_t LatencyHistogram::percentile(double percent) const
     uint64_t seen = 0;
     for (std::size_t i = 0; i < m_buckets.size(); ++i) {
         seen += m_buckets[i];
-        if (seen >= wanted)
-            return std::min(highestEquivalentValue(i), m_max);
+        if (seen >= wanted) // the last bucket also holds the clamped values above kMaxValue
+            return i + 1 == m_buckets.size() ? m_max : std::min(highestEquivalentValue(i), m_max);
     }
     return m_max;
 }
@@ -114,7 +115,8 @@ std::string LoadResult::statusSummary() const
             continue;
         if (!out.empty())
             out += ' ';
-        out += (code == 0 ? std::string("other") : std::to_string(code)) + ':' + std::to_string(statusCounts[code]);
+        out += (code == 0 ? std::string("other") : std::to_string(code)) + ':' +
+               std::to_string(statusCounts[code]);
     }
     return out.empty() ? "-" : out;
 }
@@ -131,8 +133,8 @@ std::string serializeRequest(const HttpRequestSpec &spec, std::string_view host,
     out.append(":").append(std::to_string(port)).append("\r\nUser-Agent: dispatch-bench\r\n");
     for (const auto &[name, value] : spec.headers)
         out.append(name).append(": ").append(value).append("\r\n");
-    const bool sendsBody = !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" ||
-                           spec.method == "PATCH";
+    const bool sendsBody =
+        !spec.body.empty() || spec.method == "POST" || spec.method == "PUT" || spec.method == "PATCH";
     if (sendsBody) {
         if (!spec.body.empty() && !spec.contentType.empty())
             out.append("Content-Type: ").append(spec.contentType).append("\r\n");
@@ -189,6 +191,8 @@ struct WorkerTotals
     uint64_t transportErrors = 0;
     uint64_t reconnects = 0;
     uint64_t warmup2xx = 0;
+    uint64_t abandoned = 0;
+    uint64_t inWindow = 0;
     std::array<uint64_t, 600> statusCounts{};
     Clock::time_point firstSend = Clock::time_point::max();
     Clock::time_point lastReply = Clock::time_point::min();
@@ -198,7 +202,8 @@ struct WorkerTotals
 
 class Worker;
 
-// One keep-alive connection running its closed loop. Owned by its Worker; all handlers run on the worker's thread.
+// One keep-alive connection running its closed loop. Owned by its Worker; all handlers run on the worker's
+// thread.
 class Connection
 {
 public:
@@ -216,6 +221,7 @@ private:
     void send();
     void onReply(error_code ec);
     void countError(std::string message);
+    void retryAfterError();
     void closeSocket();
     void finish();
 
@@ -230,6 +236,7 @@ private:
     Clock::time_point m_sentAt;
     bool m_inFlight = false;
     bool m_timedOut = false;
+    bool m_abandoned = false;
     error_code m_writeError;
 };
 
@@ -238,7 +245,10 @@ class Worker
 public:
     explicit Worker(Plan &plan) : m_ioc(1), m_plan(plan), m_watchdog(m_ioc) {}
 
-    void addConnection() { m_connections.push_back(std::make_unique<Connection>(*this, m_ioc, m_plan, m_totals)); }
+    void addConnection()
+    {
+        m_connections.push_back(std::make_unique<Connection>(*this, m_ioc, m_plan, m_totals));
+    }
 
     void run()
     {
@@ -303,13 +313,16 @@ void Connection::connect()
     m_inFlight = true;
     m_timedOut = false;
     asio::async_connect(m_socket, m_plan.endpoints, [this](error_code ec, const tcp::endpoint &) {
+        if (ec && m_abandoned) {
+            m_inFlight = false;
+            ++m_totals.abandoned;
+            finish();
+            return;
+        }
         if (ec) {
             m_inFlight = false;
             countError(m_timedOut ? std::string("connect: timed out") : "connect: " + ec.message());
-            closeSocket();
-            // A refused connection fails instantly; without a pause the loop would spin on it.
-            m_backoff.expires_after(std::chrono::milliseconds(10));
-            m_backoff.async_wait([this](error_code) { next(); });
+            retryAfterError();
             return;
         }
         error_code ignored;
@@ -341,6 +354,11 @@ void Connection::onReply(error_code ec)
 {
     const auto now = Clock::now();
     m_inFlight = false;
+    if (ec && m_abandoned) {
+        ++m_totals.abandoned;
+        finish();
+        return;
+    }
     if (ec) {
         std::string message;
         if (m_timedOut)
@@ -350,12 +368,13 @@ void Connection::onReply(error_code ec)
         else
             message = "read: " + ec.message();
         countError(std::move(message));
-        closeSocket();
-        next();
+        retryAfterError();
         return;
     }
 
     auto &reply = m_parser->get();
+    if (!m_plan.countMode && now >= m_plan.measureFrom && now <= m_plan.deadline)
+        ++m_totals.inWindow;
     if (m_sentAt >= m_plan.measureFrom) {
         const auto micros = std::chrono::duration_cast<std::chrono::microseconds>(now - m_sentAt).count();
         m_totals.latency.record(static_cast<uint64_t>(std::max<int64_t>(0, micros)));
@@ -390,11 +409,25 @@ void Connection::countError(std::string message)
         m_totals.firstError = std::move(message);
 }
 
+void Connection::retryAfterError()
+{
+    closeSocket();
+    // A refused or reset connection fails instantly; without a pause the loop would spin on a broken server
+    // and turn one problem into thousands of counted errors.
+    m_backoff.expires_after(std::chrono::milliseconds(10));
+    m_backoff.async_wait([this](error_code) { next(); });
+}
+
 void Connection::checkTimeout(Clock::time_point now)
 {
-    if (m_inFlight && !m_timedOut && now - m_opStart > m_plan.options.requestTimeout) {
-        m_timedOut = true;
+    if (!m_inFlight || m_timedOut || m_abandoned)
+        return;
+    if (!m_plan.countMode && now > m_plan.deadline + m_plan.options.drainTimeout) {
+        m_abandoned = true;
         closeSocket(); // aborts the pending connect/read with operation_aborted
+    } else if (now - m_opStart > m_plan.options.requestTimeout) {
+        m_timedOut = true;
+        closeSocket();
     }
 }
 
@@ -454,6 +487,7 @@ LoadResult runLoad(const LoadOptions &options, const HttpRequestSpec &request)
         threads.emplace_back([&worker] { worker->run(); });
     for (auto &thread : threads)
         thread.join();
+    result.wallSeconds = std::chrono::duration<double>(Clock::now() - start).count();
 
     auto firstSend = Clock::time_point::max();
     auto lastReply = Clock::time_point::min();
@@ -466,6 +500,8 @@ LoadResult runLoad(const LoadOptions &options, const HttpRequestSpec &request)
         result.transportErrors += totals.transportErrors;
         result.reconnects += totals.reconnects;
         result.warmup2xx += totals.warmup2xx;
+        result.abandoned += totals.abandoned;
+        result.inWindow += totals.inWindow;
         for (std::size_t i = 0; i < totals.statusCounts.size(); ++i)
             result.statusCounts[i] += totals.statusCounts[i];
         result.cpuSeconds += totals.cpuSeconds;
@@ -474,11 +510,15 @@ LoadResult runLoad(const LoadOptions &options, const HttpRequestSpec &request)
         if (result.firstError.empty())
             result.firstError = totals.firstError;
     }
-    if (firstSend < lastReply)
-        result.seconds = std::chrono::duration<double>(lastReply - firstSend).count();
-    else
-        result.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    result.rps = result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0;
+    if (!plan.countMode) {
+        result.seconds = std::chrono::duration<double>(plan.deadline - plan.measureFrom).count();
+        result.rps = result.seconds > 0 ? static_cast<double>(result.inWindow) / result.seconds : 0.0;
+    } else {
+        result.seconds = std::chrono::duration<double>(firstSend < lastReply ? lastReply - firstSend
+                                                                             : Clock::now() - start)
+                             .count();
+        result.rps = result.seconds > 0 ? static_cast<double>(result.completed) / result.seconds : 0.0;
+    }
     return result;
 }
 

@@ -30,8 +30,8 @@ public:
     uint64_t min() const { return m_count ? m_min : 0; }
     uint64_t max() const { return m_max; }
     double mean() const { return m_count ? static_cast<double>(m_sum) / static_cast<double>(m_count) : 0.0; }
-    // The value below or at which `percent` % of the recorded values lie (highest equivalent value of its bucket,
-    // never above the recorded maximum).
+    // The value below or at which `percent` % of the recorded values lie (highest equivalent value of its
+    // bucket, never above the recorded maximum).
     uint64_t percentile(double percent) const;
 
 private:
@@ -64,10 +64,15 @@ struct LoadOptions
     unsigned connections = 1;
     unsigned threads = 1; // io_context threads; connections are spread over them round-robin
     std::chrono::milliseconds duration{5000};
-    uint64_t requestCount = 0;           // > 0: stop after this many requests instead of after `duration`
-    std::chrono::milliseconds warmup{0}; // duration mode only: replies to requests sent earlier are not counted
+    // > 0: stop after this many requests instead of after `duration`.
+    uint64_t requestCount = 0;
+    // Duration mode only: requests sent during the warm-up are not in the figures.
+    std::chrono::milliseconds warmup{0};
     std::chrono::milliseconds requestTimeout{60000};
-    std::size_t maxReplyBytes = 64u * 1024u * 1024u;
+    // Duration mode: how long requests still in flight at the end may take before they are abandoned (counted
+    // in `abandoned`, not as errors), so one stuck request cannot stretch a 5 s level into a minute.
+    std::chrono::milliseconds drainTimeout{5000};
+    std::size_t maxReplyBytes = std::size_t{64} * 1024 * 1024;
     ReplyCheck check;
 };
 
@@ -79,16 +84,21 @@ struct LoadResult
     uint64_t transportErrors = 0; // connect/write/read failures, timeouts, malformed replies
     uint64_t reconnects = 0;      // connections reopened because the server closed them cleanly
     uint64_t warmup2xx = 0;       // 2xx replies to warm-up requests (not in any other figure)
+    uint64_t abandoned = 0;       // requests still in flight after the drain timeout
+    uint64_t inWindow = 0;        // duration mode: replies that arrived between the warm-up and the deadline
     std::array<uint64_t, 600> statusCounts{};
-    double seconds = 0;     // measured window: first counted send to last counted reply
-    double rps = 0;         // completed / seconds
-    double cpuSeconds = 0;  // CPU time used by the generator threads (user + system)
+    double seconds = 0;       // duration mode: the measured window; count mode: first send to last reply
+    double rps = 0;           // duration mode: inWindow / seconds; count mode: completed / seconds
+    double wallSeconds = 0;   // the whole run: start to the last thread done (warm-up and drain included)
+    double cpuSeconds = 0;    // CPU time used by the generator threads (user + system) in wallSeconds
     LatencyHistogram latency; // µs, replies only (transport errors are not in it)
     std::string firstError;   // the first transport error, for diagnosis
 
     uint64_t non2xx() const { return completed - ok2xx; }
     uint64_t errors() const { return transportErrors + non2xx() + rejected; }
     double cpuMicrosPerRequest() const;
+    // The generator's share of one core over the whole run.
+    double cpuPercent() const { return wallSeconds > 0 ? 100.0 * cpuSeconds / wallSeconds : 0.0; }
     std::string statusSummary() const; // e.g. "200:1234 404:2"
 };
 

@@ -3,8 +3,11 @@
 // the exit status is non-zero only if a scenario could not be run.
 // SPDX-License-Identifier: GPL-3.0-or-later
 
-#include <signal.h>
-#include <unistd.h>
+#include "functionsource.h"
+#include "httpclient.h"
+#include "loadgen.h"
+#include "serverprocess.h"
+#include "trivialserver.h"
 
 #include <algorithm>
 #include <atomic>
@@ -12,22 +15,18 @@
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
-#include <iostream>
+#include <cstring>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <set>
+#include <signal.h>
 #include <sstream>
 #include <string>
+#include <sys/wait.h>
 #include <thread>
+#include <unistd.h>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-
-#include "functionsource.h"
-#include "httpclient.h"
-#include "loadgen.h"
-#include "serverprocess.h"
-#include "trivialserver.h"
 
 #ifndef DISPATCH_SERVER_EXE
 #define DISPATCH_SERVER_EXE ""
@@ -47,8 +46,17 @@ constexpr std::string_view kExpectedGreeting = "Hello, Jon from Winterfell";
 constexpr std::string_view kRunBody = R"({"blocking":true,"input":{"name":"Jon","place":"Winterfell"}})";
 constexpr std::string_view kGatewayBody = R"({"name":"Jon","place":"Winterfell"})";
 
-const std::vector<std::string> kAllScenarios = {"ceiling", "rss", "seed", "create", "exec", "gateway"};
-const std::set<std::string> kDefaultScenarios = {"ceiling", "rss", "seed", "create", "exec"};
+// Function-local statics: built on first use, so no exception can escape before main().
+const std::vector<std::string> &allScenarios()
+{
+    static const std::vector<std::string> scenarios = {"ceiling", "rss", "seed", "create", "exec", "gateway"};
+    return scenarios;
+}
+
+std::set<std::string> defaultScenarios()
+{
+    return {"ceiling", "rss", "seed", "create", "exec"};
+}
 
 struct Language
 {
@@ -60,10 +68,14 @@ struct Language
     std::string fileName;
 };
 
-const std::vector<Language> kLanguages = {
-    {"python", "hello-py", "python3", "hello.handle", "python3", "hello.py"},
-    {"nodejs", "hello-js", "nodejs", "hello.js", "nodejs", "hello.js"},
-};
+const std::vector<Language> &dispatchLanguages()
+{
+    static const std::vector<Language> list = {
+        {"python", "hello-py", "python3", "hello.handle", "python3", "hello.py"},
+        {"nodejs", "hello-js", "nodejs", "hello.js", "nodejs", "hello.js"},
+    };
+    return list;
+}
 
 struct SeedEntity
 {
@@ -75,22 +87,26 @@ struct SeedEntity
 std::vector<SeedEntity> seedEntities()
 {
     return {
-        {"baseimage", "python3-base",
+        {"baseimage",
+         "python3-base",
          {{"name", "python3-base"},
           {"dockerUrl", "dispatchframework/python3-base:0.0.13"},
           {"language", "python3"},
           {"tags", json::array()}}},
-        {"baseimage", "nodejs-base",
+        {"baseimage",
+         "nodejs-base",
          {{"name", "nodejs-base"},
           {"dockerUrl", "dispatchframework/nodejs-base:0.0.12"},
           {"language", "nodejs"},
           {"tags", json::array()}}},
-        {"image", "python3",
+        {"image",
+         "python3",
          {{"name", "python3"},
           {"baseImageName", "python3-base"},
           {"runtimeDependencies", {{"manifest", ""}}},
           {"tags", json::array()}}},
-        {"image", "nodejs",
+        {"image",
+         "nodejs",
          {{"name", "nodejs"},
           {"baseImageName", "nodejs-base"},
           {"runtimeDependencies", {{"manifest", ""}}},
@@ -100,7 +116,7 @@ std::vector<SeedEntity> seedEntities()
 
 struct Config
 {
-    std::set<std::string> scenarios = kDefaultScenarios;
+    std::set<std::string> scenarios = defaultScenarios();
     milliseconds duration{5000};
     milliseconds warmup{500};
     uint64_t requests = 0;
@@ -108,7 +124,7 @@ struct Config
     std::vector<unsigned> gatewayConcurrency{16, 64};
     unsigned ceilingConcurrency = 64;
     unsigned threads = 1;
-    std::vector<const Language *> languages{&kLanguages[0], &kLanguages[1]};
+    std::vector<const Language *> languages{&dispatchLanguages()[0], &dispatchLanguages()[1]};
     std::string serverExe = DISPATCH_SERVER_EXE;
     std::vector<std::string> serverArgs;
     std::string reuseUrl;
@@ -116,6 +132,7 @@ struct Config
     std::string org = "bench";
     milliseconds readyTimeout{180000};
     bool keepData = false;
+    bool helpRequested = false;
 };
 
 // ---- formatting -------------------------------------------------------------------------------------------
@@ -131,14 +148,23 @@ std::string latencyText(uint64_t micros)
 {
     if (micros < 1000)
         return format("%lluus", static_cast<unsigned long long>(micros));
-    if (micros < 10'000'000)
+    if (micros < 1'000'000)
         return format("%.2fms", static_cast<double>(micros) / 1000.0);
-    return format("%.1fs", static_cast<double>(micros) / 1e6);
+    return format("%.2fs", static_cast<double>(micros) / 1e6);
 }
 
-std::string millisText(double millis) { return millis < 100 ? format("%.1f ms", millis) : format("%.0f ms", millis); }
-std::string mibText(uint64_t kib) { return format("%.1f MiB", static_cast<double>(kib) / 1024.0); }
-std::string rateText(double rate) { return rate < 100 ? format("%.1f", rate) : format("%.0f", rate); }
+std::string millisText(double millis)
+{
+    return millis < 100 ? format("%.1f ms", millis) : format("%.0f ms", millis);
+}
+std::string mibText(uint64_t kib)
+{
+    return format("%.1f MiB", static_cast<double>(kib) / 1024.0);
+}
+std::string rateText(double rate)
+{
+    return rate < 100 ? format("%.1f", rate) : format("%.0f", rate);
+}
 
 struct SummaryRow
 {
@@ -148,38 +174,45 @@ struct SummaryRow
 
 void printLoadHeader()
 {
-    std::printf("  %-30s %5s %9s %9s %9s %9s %9s %9s %7s  %s\n", "load", "conc", "replies", "req/s", "p50", "p90",
-                "p99", "max", "errors", "notes");
+    std::printf("  %-30s %5s %9s %9s %9s %9s %9s %9s %7s  %s\n", "load", "conc", "replies", "req/s", "p50",
+                "p90", "p99", "max", "errors", "notes");
 }
 
 std::string loadNotes(const LoadResult &r)
 {
-    std::string notes = format("gen %.1fus/req", r.cpuMicrosPerRequest());
+    // The generator's share of a core tells whether it, rather than the server, could be the limit.
+    std::string notes = format("gen cpu %.0f%%", r.cpuPercent());
+    if (r.abandoned > 0)
+        notes += format("; %llu still running at the end (abandoned)",
+                        static_cast<unsigned long long>(r.abandoned));
     if (r.non2xx() > 0)
         notes += "; status " + r.statusSummary();
     if (r.rejected > 0)
         notes += format("; %llu bad bodies", static_cast<unsigned long long>(r.rejected));
     if (r.transportErrors > 0)
-        notes += format("; %llu transport errors (first: %s)", static_cast<unsigned long long>(r.transportErrors),
-                        r.firstError.c_str());
+        notes += format("; %llu transport errors (first: %s)",
+                        static_cast<unsigned long long>(r.transportErrors), r.firstError.c_str());
     return notes;
 }
 
-void printLoadLine(const std::string &label, unsigned connections, const LoadResult &r)
+void printLoadLine(const std::string &label, unsigned connections, const LoadResult &r,
+                   std::string notes = {})
 {
+    if (notes.empty())
+        notes = loadNotes(r);
     std::printf("  %-30s %5u %9llu %9s %9s %9s %9s %9s %7llu  %s\n", label.c_str(), connections,
                 static_cast<unsigned long long>(r.completed), rateText(r.rps).c_str(),
                 latencyText(r.latency.percentile(50)).c_str(), latencyText(r.latency.percentile(90)).c_str(),
                 latencyText(r.latency.percentile(99)).c_str(), latencyText(r.latency.max()).c_str(),
-                static_cast<unsigned long long>(r.errors()), loadNotes(r).c_str());
+                static_cast<unsigned long long>(r.errors()), notes.c_str());
     std::fflush(stdout);
 }
 
 std::string loadSummary(const LoadResult &r)
 {
     return format("%s req/s  p50 %s  p99 %s  errors %llu", rateText(r.rps).c_str(),
-                  latencyText(r.latency.percentile(50)).c_str(), latencyText(r.latency.percentile(99)).c_str(),
-                  static_cast<unsigned long long>(r.errors()));
+                  latencyText(r.latency.percentile(50)).c_str(),
+                  latencyText(r.latency.percentile(99)).c_str(), static_cast<unsigned long long>(r.errors()));
 }
 
 void section(const std::string &title)
@@ -191,13 +224,19 @@ void section(const std::string &title)
 // ---- the benchmark --------------------------------------------------------------------------------------
 
 std::atomic<pid_t> g_serverPid{-1};
+char g_interruptNote[512] = "";
 
 void onInterrupt(int signal)
 {
-    // Only async-signal-safe calls: take the server down with us, then die of the same signal.
+    // Only async-signal-safe calls: stop the server and wait for it (so no server outlives us), say where its
+    // files are, then die of the same signal.
     const pid_t pid = g_serverPid.load();
-    if (pid > 0)
+    if (pid > 0) {
         kill(pid, SIGTERM);
+        waitpid(pid, nullptr, 0);
+    }
+    if (g_interruptNote[0] != '\0')
+        (void)!write(STDERR_FILENO, g_interruptNote, strlen(g_interruptNote));
     ::signal(signal, SIG_DFL);
     raise(signal);
 }
@@ -296,11 +335,14 @@ private:
         HttpRequestSpec request;
         request.target = "/ceiling";
         const LoadResult r = runLoad(options, request);
-        printLoadLine("GET /ceiling (trivial)", options.connections, r);
+        printLoadLine("GET /ceiling (trivial)", options.connections, r,
+                      format("gen cpu %.0f%%, %.1fus/req", r.cpuPercent(), r.cpuMicrosPerRequest()));
         const double perThread = r.cpuMicrosPerRequest() > 0 ? 1e6 / r.cpuMicrosPerRequest() : 0;
-        std::printf("  generator: %u thread(s), %.2f CPU s in %.2f s, %.1f us CPU per request -> about %s req/s "
-                    "per generator thread if it had a core to itself\n",
-                    options.threads, r.cpuSeconds, r.seconds, r.cpuMicrosPerRequest(), rateText(perThread).c_str());
+        std::printf(
+            "  generator: %u thread(s), %.2f CPU s in %.2f s, %.1f us CPU per request -> about %s req/s "
+            "per generator thread with a core to itself\n",
+            options.threads, r.cpuSeconds, r.wallSeconds, r.cpuMicrosPerRequest(),
+            rateText(perThread).c_str());
         m_summary.push_back({"generator ceiling (c=" + std::to_string(options.connections) + ")",
                              rateText(r.rps) + format(" req/s, %.1f us CPU/req (~%s req/s per thread)",
                                                       r.cpuMicrosPerRequest(), rateText(perThread).c_str())});
@@ -314,7 +356,8 @@ private:
             return reuseServer();
         section("server");
         if (m_config.serverExe.empty() || access(m_config.serverExe.c_str(), X_OK) != 0) {
-            fail("dispatch-server not found or not executable: '" + m_config.serverExe + "' (use --server-exe)");
+            fail("dispatch-server not found or not executable: '" + m_config.serverExe +
+                 "' (use --server-exe)");
             return false;
         }
         ServerOptions options;
@@ -327,6 +370,9 @@ private:
             return false;
         }
         g_serverPid = m_server.pid();
+        std::snprintf(g_interruptNote, sizeof g_interruptNote,
+                      "\ndispatch-bench: interrupted; dispatch-server stopped, its files are in %s\n",
+                      m_server.workDir().c_str());
         m_host = "127.0.0.1";
         m_apiPort = m_server.apiPort();
         m_gatewayPort = m_server.gatewayPort();
@@ -358,8 +404,8 @@ private:
         unsigned port = 80;
         if (colon != std::string::npos) {
             const auto text = rest.substr(colon + 1);
-            if (std::from_chars(text.data(), text.data() + text.size(), port).ec != std::errc{} || port == 0 ||
-                port > 65535) {
+            if (std::from_chars(text.data(), text.data() + text.size(), port).ec != std::errc{} ||
+                port == 0 || port > 65535) {
                 fail("bad port in --reuse " + m_config.reuseUrl);
                 return false;
             }
@@ -387,14 +433,16 @@ private:
         if (!m_server.running())
             return;
         m_api.reset();
-        const StopResult stopped = m_server.stop();
         g_serverPid = -1;
+        g_interruptNote[0] = '\0';
+        const StopResult stopped = m_server.stop();
         section("server stop");
-        std::printf("  SIGTERM -> exit status %d after %s%s\n", stopped.exitStatus, millisText(stopped.millis).c_str(),
+        std::printf("  SIGTERM -> exit status %d after %s%s\n", stopped.exitStatus,
+                    millisText(stopped.millis).c_str(),
                     stopped.killed ? " (did not stop in time: SIGKILLed)" : "");
-        m_summary.push_back({"server SIGTERM -> exit", millisText(stopped.millis) +
-                                                           format(" (status %d%s)", stopped.exitStatus,
-                                                                  stopped.killed ? ", killed" : "")});
+        m_summary.push_back({"server SIGTERM -> exit",
+                             millisText(stopped.millis) + format(" (status %d%s)", stopped.exitStatus,
+                                                                 stopped.killed ? ", killed" : "")});
     }
 
     void reportMemory(const std::string &when)
@@ -411,8 +459,10 @@ private:
             return;
         }
         section("server memory " + when);
-        std::printf("  VmRSS %s (peak VmHWM %s)\n", mibText(memory->rssKiB).c_str(), mibText(memory->hwmKiB).c_str());
-        m_summary.push_back({"RSS " + when, mibText(memory->rssKiB) + " (peak " + mibText(memory->hwmKiB) + ")"});
+        std::printf("  VmRSS %s (peak VmHWM %s)\n", mibText(memory->rssKiB).c_str(),
+                    mibText(memory->hwmKiB).c_str());
+        m_summary.push_back(
+            {"RSS " + when, mibText(memory->rssKiB) + " (peak " + mibText(memory->hwmKiB) + ")"});
     }
 
     // -- polling helpers --
@@ -476,8 +526,8 @@ private:
                 return false;
             }
             if (report)
-                std::printf("  POST /v1/%-9s %-13s -> %u in %s%s\n", entity.collection.c_str(), entity.name.c_str(),
-                            reply.status, millisText(reply.millis).c_str(),
+                std::printf("  POST /v1/%-9s %-13s -> %u in %s%s\n", entity.collection.c_str(),
+                            entity.name.c_str(), reply.status, millisText(reply.millis).c_str(),
                             reply.status == 409 ? " (already there)" : "");
         }
         const auto deadline = start + m_config.readyTimeout;
@@ -486,7 +536,8 @@ private:
                 const ReadyWait wait = waitReady("/v1/" + it->collection + "/" + it->name, milliseconds(0),
                                                  std::min(deadline, Clock::now() + milliseconds(1)));
                 if (wait.ready) {
-                    const double millis = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+                    const double millis =
+                        std::chrono::duration<double, std::milli>(Clock::now() - start).count();
                     if (report)
                         std::printf("  %-9s %-13s READY after %s\n", it->collection.c_str(), it->name.c_str(),
                                     millisText(millis).c_str());
@@ -521,7 +572,8 @@ private:
 
     std::optional<std::string> functionSourceBase64(const Language &language)
     {
-        const FunctionSource source = loadHelloSource(DISPATCH_SOURCE_DIR, language.runtimeDir, language.fileName);
+        const FunctionSource source =
+            loadHelloSource(DISPATCH_SOURCE_DIR, language.runtimeDir, language.fileName);
         std::string error;
         const std::string archive = makeTarGz(source.fileName, source.text, error);
         if (archive.empty()) {
@@ -538,7 +590,8 @@ private:
         const std::string target = "/v1/function/" + language.functionName;
         const HttpReply existing = m_api->get(target);
         if (existing.ok() && existing.status == 200) {
-            // A reused server may still have it from an earlier run: start from nothing so the timing is honest.
+            // A reused server may still have it from an earlier run: start from nothing so the timing is
+            // honest.
             const HttpReply removed = m_api->del(target);
             const auto deadline = Clock::now() + m_config.readyTimeout;
             while (Clock::now() < deadline && m_api->get(target).status != 404)
@@ -550,10 +603,14 @@ private:
         const auto source = functionSourceBase64(language);
         if (!source)
             return false;
-        const json body = {{"name", language.functionName}, {"image", language.image},
-                           {"handler", language.handler},   {"source", *source},
-                           {"secrets", json::array()},      {"services", json::array()},
-                           {"timeout", 0},                  {"tags", json::array()},
+        const json body = {{"name", language.functionName},
+                           {"image", language.image},
+                           {"handler", language.handler},
+                           {"source", *source},
+                           {"secrets", json::array()},
+                           {"services", json::array()},
+                           {"timeout", 0},
+                           {"tags", json::array()},
                            {"schema", json::object()}};
         const std::string payload = body.dump();
 
@@ -561,7 +618,8 @@ private:
         const HttpReply created = m_api->post("/v1/function", payload);
         if (!created.ok() || (created.status != 201 && created.status != 200)) {
             fail("POST /v1/function " + language.functionName + ": " +
-                 (created.ok() ? "HTTP " + std::to_string(created.status) + " " + created.body : created.error));
+                 (created.ok() ? "HTTP " + std::to_string(created.status) + " " + created.body
+                               : created.error));
             return false;
         }
         const ReadyWait wait = waitReady(target, milliseconds(2), start + m_config.readyTimeout);
@@ -578,7 +636,8 @@ private:
                           isGreeting(runEntity["output"]);
         if (!good) {
             fail("first run of " + language.functionName + ": " +
-                 (run.ok() ? "HTTP " + std::to_string(run.status) + " " + run.body.substr(0, 400) : run.error));
+                 (run.ok() ? "HTTP " + std::to_string(run.status) + " " + run.body.substr(0, 400)
+                           : run.error));
             return false;
         }
         m_readyFunctions.insert(language.functionName);
@@ -618,8 +677,8 @@ private:
         section("function create -> READY -> first result (poll GET every 2 ms)");
         if (!ensureSeeded(false))
             return;
-        std::printf("  %-10s %10s %14s %16s %12s %7s  %s\n", "function", "POST", "create->READY", "create->result",
-                    "first run", "polls", "source");
+        std::printf("  %-10s %10s %14s %16s %12s %7s  %s\n", "function", "POST", "create->READY",
+                    "create->result", "first run", "polls", "source");
         for (const Language *language : m_config.languages)
             createFunction(*language, true);
     }
@@ -654,7 +713,8 @@ private:
     }
 
     // The server may write runs behind the replies: poll until the count reaches `expected` or stops moving.
-    void reportPersisted(const std::string &function, std::size_t before, uint64_t replies)
+    void reportPersisted(const std::string &function, std::size_t before, uint64_t replies,
+                         uint64_t abandoned)
     {
         const auto start = Clock::now();
         RunCount last;
@@ -682,23 +742,31 @@ private:
         }
         const std::size_t persisted = *last.count >= before ? *last.count - before : 0;
         const double waited = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
-        std::printf("  persisted: %zu of %llu 2xx replies (list of %zu runs, %.1f MB, in %s; settled after %s)\n",
-                    persisted, static_cast<unsigned long long>(replies), *last.count,
-                    static_cast<double>(last.bytes) / 1e6, millisText(last.millis).c_str(),
-                    millisText(waited).c_str());
-        m_summary.push_back({"runs persisted " + function, format("%zu of %llu", persisted,
-                                                                  static_cast<unsigned long long>(replies))});
-        m_summary.push_back({"GET /v1/runs list " + function,
-                             format("%zu runs in ", *last.count) + millisText(last.millis)});
+        std::printf(
+            "  persisted: %zu of %llu 2xx replies%s (list of %zu runs, %.1f MB, in %s; settled after %s)\n",
+            persisted, static_cast<unsigned long long>(replies),
+            abandoned ? format(" + up to %llu abandoned", static_cast<unsigned long long>(abandoned)).c_str()
+                      : "",
+            *last.count, static_cast<double>(last.bytes) / 1e6, millisText(last.millis).c_str(),
+            millisText(waited).c_str());
+        m_summary.push_back({"runs persisted " + function,
+                             format("%zu of %llu", persisted, static_cast<unsigned long long>(replies))});
+        m_summary.push_back(
+            {"GET /v1/runs list " + function, format("%zu runs in ", *last.count) + millisText(last.millis)});
     }
 
     void scenarioExec()
     {
-        section("blocking runs: POST /v1/runs?functionName=<fn> {\"blocking\":true,...}" +
-                format(" (%s per level%s)",
-                       m_config.requests ? format("%llu requests", static_cast<unsigned long long>(m_config.requests)).c_str()
-                                         : millisText(static_cast<double>(m_config.duration.count())).c_str(),
-                       m_config.requests ? "" : format(", %lld ms warm-up", static_cast<long long>(m_config.warmup.count())).c_str()));
+        section(
+            "blocking runs: POST /v1/runs?functionName=<fn> {\"blocking\":true,...}" +
+            format(
+                " (%s per level%s)",
+                m_config.requests
+                    ? format("%llu requests", static_cast<unsigned long long>(m_config.requests)).c_str()
+                    : millisText(static_cast<double>(m_config.duration.count())).c_str(),
+                m_config.requests
+                    ? ""
+                    : format(", %lld ms warm-up", static_cast<long long>(m_config.warmup.count())).c_str()));
         for (const Language *language : m_config.languages) {
             if (!ensureFunction(*language))
                 continue;
@@ -722,18 +790,20 @@ private:
                 printLoadLine(function, connections, r);
                 m_summary.push_back({format("exec %s c=%u", function.c_str(), connections), loadSummary(r)});
                 if (initial.count) {
-                    reportPersisted(function, before, r.ok2xx + r.warmup2xx); // warm-up runs are stored too
+                    reportPersisted(function, before, r.ok2xx + r.warmup2xx,
+                                    r.abandoned); // warm-up runs are stored too
                     const RunCount now = countRuns("functionName=" + function);
                     before = now.count.value_or(before);
                 }
             }
             const RunCount limited = countRuns("functionName=" + function + "&limit=1");
             if (limited.count)
-                std::printf("  GET /v1/runs?functionName=%s&limit=1: %zu run(s) in %s (%s)\n", function.c_str(),
-                            *limited.count, millisText(limited.millis).c_str(),
+                std::printf("  GET /v1/runs?functionName=%s&limit=1: %zu run(s) in %s (%s)\n",
+                            function.c_str(), *limited.count, millisText(limited.millis).c_str(),
                             *limited.count <= 1 ? "limit honoured" : "limit ignored");
             else
-                std::printf("  GET /v1/runs?functionName=%s&limit=1: %s\n", function.c_str(), limited.error.c_str());
+                std::printf("  GET /v1/runs?functionName=%s&limit=1: %s\n", function.c_str(),
+                            limited.error.c_str());
         }
     }
 
@@ -747,32 +817,37 @@ private:
             m_summary.push_back({"gateway", "skipped (no gateway port)"});
             return;
         }
-        const Language &python = kLanguages[0];
+        const Language &python = dispatchLanguages()[0];
         if (!ensureFunction(python))
             return;
-        const json api = {{"name", "bench-hello"},      {"function", python.functionName},
-                          {"methods", {"POST"}},        {"protocols", {"http"}},
-                          {"uris", {"/hello"}},         {"enabled", true},
-                          {"cors", false},              {"tags", json::array()}};
+        const json api = {{"name", "bench-hello"}, {"function", python.functionName},
+                          {"methods", {"POST"}},   {"protocols", {"http"}},
+                          {"uris", {"/hello"}},    {"enabled", true},
+                          {"cors", false},         {"tags", json::array()}};
         const HttpReply created = m_api->post("/v1/api", api.dump());
         if (!created.ok() || (created.status != 200 && created.status != 201 && created.status != 409)) {
             std::printf("  skipped: POST /v1/api -> %s\n",
-                        created.ok() ? ("HTTP " + std::to_string(created.status)).c_str() : created.error.c_str());
+                        created.ok() ? ("HTTP " + std::to_string(created.status)).c_str()
+                                     : created.error.c_str());
             m_summary.push_back({"gateway", "skipped (POST /v1/api not supported)"});
             return;
         }
-        const ReadyWait wait = waitReady("/v1/api/bench-hello", milliseconds(10), Clock::now() + milliseconds(10000));
+        const ReadyWait wait =
+            waitReady("/v1/api/bench-hello", milliseconds(10), Clock::now() + milliseconds(10000));
         if (!wait.ready)
-            std::printf("  note: API bench-hello not reported READY (%s); trying anyway\n", wait.error.c_str());
+            std::printf("  note: API bench-hello not reported READY (%s); trying anyway\n",
+                        wait.error.c_str());
 
         const std::string path = "/" + m_config.org + "/hello";
         HttpClient gateway(m_host, m_gatewayPort, m_config.org);
         const HttpReply probe = gateway.post(path, kGatewayBody);
         const json output = probe.ok() ? json::parse(probe.body, nullptr, false) : json();
         if (!probe.ok() || probe.status != 200 || !isGreeting(output)) {
-            std::printf("  skipped: probe POST %s -> %s\n", path.c_str(),
-                        probe.ok() ? ("HTTP " + std::to_string(probe.status) + " " + probe.body.substr(0, 200)).c_str()
-                                   : probe.error.c_str());
+            std::printf(
+                "  skipped: probe POST %s -> %s\n", path.c_str(),
+                probe.ok()
+                    ? ("HTTP " + std::to_string(probe.status) + " " + probe.body.substr(0, 200)).c_str()
+                    : probe.error.c_str());
             m_summary.push_back({"gateway", "skipped (probe failed)"});
             return;
         }
@@ -783,7 +858,9 @@ private:
             request.target = path;
             request.body = std::string(kGatewayBody);
             LoadOptions options = loadOptions(m_gatewayPort, connections);
-            options.check = [](unsigned, std::string_view body) { return isGreeting(json::parse(body, nullptr, false)); };
+            options.check = [](unsigned, std::string_view body) {
+                return isGreeting(json::parse(body, nullptr, false));
+            };
             const LoadResult r = runLoad(options, request);
             printLoadLine("gateway " + path, connections, r);
             m_summary.push_back({format("gateway c=%u", connections), loadSummary(r)});
@@ -889,9 +966,9 @@ std::optional<std::vector<unsigned>> parseCounts(const std::string &text)
 const Language *findLanguage(const std::string &name)
 {
     if (name == "python" || name == "python3" || name == "py")
-        return &kLanguages[0];
+        return &dispatchLanguages()[0];
     if (name == "nodejs" || name == "node" || name == "js")
-        return &kLanguages[1];
+        return &dispatchLanguages()[1];
     return nullptr;
 }
 
@@ -925,8 +1002,8 @@ std::optional<Config> parseArguments(int argc, char **argv)
             return true;
         };
         if (arg == "-h" || arg == "--help") {
-            printUsage();
-            std::exit(0);
+            config.helpRequested = true;
+            return config;
         } else if (arg == "--scenarios") {
             const auto text = value();
             if (!text)
@@ -934,8 +1011,9 @@ std::optional<Config> parseArguments(int argc, char **argv)
             config.scenarios.clear();
             for (const auto &item : splitList(*text)) {
                 if (item == "all") {
-                    config.scenarios.insert(kAllScenarios.begin(), kAllScenarios.end());
-                } else if (std::find(kAllScenarios.begin(), kAllScenarios.end(), item) != kAllScenarios.end()) {
+                    config.scenarios.insert(allScenarios().begin(), allScenarios().end());
+                } else if (std::find(allScenarios().begin(), allScenarios().end(), item) !=
+                           allScenarios().end()) {
                     config.scenarios.insert(item);
                 } else {
                     return bad(item);
@@ -991,7 +1069,8 @@ std::optional<Config> parseArguments(int argc, char **argv)
                 const Language *language = findLanguage(item);
                 if (!language)
                     return bad(item);
-                if (std::find(config.languages.begin(), config.languages.end(), language) == config.languages.end())
+                if (std::find(config.languages.begin(), config.languages.end(), language) ==
+                    config.languages.end())
                     config.languages.push_back(language);
             }
             if (config.languages.empty())
@@ -1041,12 +1120,16 @@ int main(int argc, char **argv)
     auto config = parseArguments(argc, argv);
     if (!config)
         return 2;
+    if (config->helpRequested) {
+        printUsage();
+        return 0;
+    }
     ::signal(SIGPIPE, SIG_IGN);
     ::signal(SIGINT, onInterrupt);
     ::signal(SIGTERM, onInterrupt);
-    std::printf("dispatch-bench: %u CPU(s), generator threads %u, scenarios:", std::thread::hardware_concurrency(),
-                config->threads);
-    for (const auto &scenario : kAllScenarios)
+    std::printf("dispatch-bench: %u CPU(s), generator threads %u, scenarios:",
+                std::thread::hardware_concurrency(), config->threads);
+    for (const auto &scenario : allScenarios())
         if (config->scenarios.count(scenario))
             std::printf(" %s", scenario.c_str());
     std::printf("\n");

@@ -1,21 +1,20 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "serverprocess.h"
 
-#include <fcntl.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <deque>
+#include <fcntl.h>
 #include <fstream>
-#include <sstream>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <signal.h>
+#include <spawn.h>
+#include <sstream>
+#include <sys/wait.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
 
 extern char **environ; // NOLINT(readability-redundant-declaration): POSIX leaves it undeclared
 
@@ -100,7 +99,7 @@ bool ServerProcess::start(const ServerOptions &options, std::string &error)
 
     std::string pattern = (std::filesystem::temp_directory_path() / "dispatch-bench-XXXXXX").string();
     if (!mkdtemp(pattern.data())) {
-        error = std::string("mkdtemp: ") + std::strerror(errno);
+        error = "mkdtemp: " + std::generic_category().message(errno);
         return false;
     }
     m_workDir = pattern;
@@ -108,8 +107,9 @@ bool ServerProcess::start(const ServerOptions &options, std::string &error)
     const auto readyFile = m_workDir / "ready.json";
     std::filesystem::create_directories(dataDir);
 
-    std::vector<std::string> args = {options.executable,   "--data-dir", dataDir.string(), "--port", "0",
-                                     "--gateway-port", "0", "--ready-file", readyFile.string()};
+    std::vector<std::string> args = {
+        options.executable, "--data-dir", dataDir.string(), "--port",          "0",
+        "--gateway-port",   "0",          "--ready-file",   readyFile.string()};
     args.insert(args.end(), options.extraArguments.begin(), options.extraArguments.end());
     std::vector<char *> argv;
     argv.reserve(args.size() + 1);
@@ -117,13 +117,14 @@ bool ServerProcess::start(const ServerOptions &options, std::string &error)
         argv.push_back(arg.data());
     argv.push_back(nullptr);
 
-    // stdout/stderr go to a log file so the benchmark's own output stays a clean table; no other descriptor of
-    // ours (sockets of the load generator) leaks into the server.
+    // stdout/stderr go to a log file so the benchmark's own output stays a clean table; no other descriptor
+    // of ours (sockets of the load generator) leaks into the server.
     posix_spawn_file_actions_t actions;
     posix_spawn_file_actions_init(&actions);
     posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
     const std::string logPath = logFile().string();
-    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
+    posix_spawn_file_actions_addopen(&actions, STDOUT_FILENO, logPath.c_str(), O_WRONLY | O_CREAT | O_TRUNC,
+                                     0644);
     posix_spawn_file_actions_adddup2(&actions, STDOUT_FILENO, STDERR_FILENO);
 #if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 34))
     posix_spawn_file_actions_addclosefrom_np(&actions, STDERR_FILENO + 1);
@@ -148,7 +149,7 @@ bool ServerProcess::start(const ServerOptions &options, std::string &error)
     posix_spawn_file_actions_destroy(&actions);
     posix_spawnattr_destroy(&attributes);
     if (rc != 0) {
-        error = "cannot start " + options.executable + ": " + std::strerror(rc);
+        error = "cannot start " + options.executable + ": " + std::generic_category().message(rc);
         return false;
     }
     m_pid = pid;
@@ -253,7 +254,8 @@ std::optional<MemoryFigures> processMemory(pid_t pid)
 
 std::optional<pid_t> findListeningProcess(uint16_t port)
 {
-    // /proc/net/tcp: "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode"; LISTEN is 0A.
+    // /proc/net/tcp: "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode"; LISTEN is
+    // 0A.
     std::string inode;
     for (const char *table : {"/proc/net/tcp", "/proc/net/tcp6"}) {
         std::ifstream in(table);
@@ -262,7 +264,8 @@ std::optional<pid_t> findListeningProcess(uint16_t port)
         while (inode.empty() && std::getline(in, line)) {
             std::istringstream fields(line);
             std::string slot, local, remote, state, queues, timer, retransmits, uid, timeout, node;
-            fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >> node;
+            fields >> slot >> local >> remote >> state >> queues >> timer >> retransmits >> uid >> timeout >>
+                node;
             const auto colon = local.rfind(':');
             if (state != "0A" || colon == std::string::npos)
                 continue;

@@ -4,13 +4,12 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
-#include <sys/types.h>
-
 #include <chrono>
 #include <cstdint>
 #include <filesystem>
 #include <optional>
 #include <string>
+#include <sys/types.h>
 #include <vector>
 
 namespace dispatch::bench {
@@ -27,9 +26,9 @@ struct ServerOptions
 struct StopResult
 {
     bool wasRunning = false;
-    bool killed = false;  // did not exit within stopTimeout after SIGTERM
-    int exitStatus = -1;  // exit code, or 128 + signal
-    double millis = 0;    // SIGTERM to reaped
+    bool killed = false; // did not exit within stopTimeout after SIGTERM
+    int exitStatus = -1; // exit code, or 128 + signal
+    double millis = 0;   // SIGTERM to reaped
 };
 
 class ServerProcess
@@ -40,8 +39,8 @@ public:
     ServerProcess(const ServerProcess &) = delete;
     ServerProcess &operator=(const ServerProcess &) = delete;
 
-    // Spawns the server and waits for its ready file. On failure returns false with `error` set (including the
-    // tail of the server's log) and leaves nothing running.
+    // Spawns the server and waits for its ready file. On failure returns false with `error` set (including
+    // the tail of the server's log) and leaves nothing running.
     bool start(const ServerOptions &options, std::string &error);
     StopResult stop();
 

@@ -3,14 +3,13 @@
 
 #include <algorithm>
 #include <array>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <string>
 #include <string_view>
 #include <thread>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/write.hpp>
 
 namespace dispatch::bench {
 
@@ -20,7 +19,8 @@ namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
 using boost::system::error_code;
 
-constexpr std::string_view kReply = "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
+constexpr std::string_view kReply =
+    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}";
 
 class Session : public std::enable_shared_from_this<Session>
 {
@@ -37,10 +37,11 @@ public:
 private:
     void read()
     {
-        m_socket.async_read_some(asio::buffer(m_input), [self = shared_from_this()](error_code ec, std::size_t n) {
-            if (!ec)
-                self->onRead(n);
-        });
+        m_socket.async_read_some(asio::buffer(m_input),
+                                 [self = shared_from_this()](error_code ec, std::size_t n) {
+                                     if (!ec)
+                                         self->onRead(n);
+                                 });
     }
 
     void onRead(std::size_t n)
@@ -66,10 +67,11 @@ private:
         m_output.clear();
         for (std::size_t i = 0; i < heads; ++i)
             m_output.append(kReply);
-        asio::async_write(m_socket, asio::buffer(m_output), [self = shared_from_this()](error_code ec, std::size_t) {
-            if (!ec)
-                self->read();
-        });
+        asio::async_write(m_socket, asio::buffer(m_output),
+                          [self = shared_from_this()](error_code ec, std::size_t) {
+                              if (!ec)
+                                  self->read();
+                          });
     }
 
     tcp::socket m_socket;
@@ -111,9 +113,15 @@ TrivialHttpServer::TrivialHttpServer(unsigned threads) : m_impl(std::make_unique
         m_impl->threads.emplace_back([this] { m_impl->ioc.run(); });
 }
 
-TrivialHttpServer::~TrivialHttpServer() { stop(); }
+TrivialHttpServer::~TrivialHttpServer()
+{
+    stop();
+}
 
-uint16_t TrivialHttpServer::port() const { return m_impl->port; }
+uint16_t TrivialHttpServer::port() const
+{
+    return m_impl->port;
+}
 
 void TrivialHttpServer::stop()
 {

@@ -1,7 +1,6 @@
-// A deliberately trivial in-process HTTP/1.1 server: one canned 200 reply per request head. It exists to measure
-// the load generator's own ceiling (the generator must never be what limits a figure). Requests must not carry
-// a body.
-// SPDX-License-Identifier: GPL-3.0-or-later
+// A deliberately trivial in-process HTTP/1.1 server: one canned 200 reply per request head. It exists to
+// measure the load generator's own ceiling (the generator must never be what limits a figure). Requests must
+// not carry a body. SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <cstdint>
@@ -12,7 +11,8 @@ namespace dispatch::bench {
 class TrivialHttpServer
 {
 public:
-    // Listens on 127.0.0.1 with an ephemeral port and serves on `threads` threads until stop() or destruction.
+    // Listens on 127.0.0.1 with an ephemeral port and serves on `threads` threads until stop() or
+    // destruction.
     explicit TrivialHttpServer(unsigned threads = 1);
     ~TrivialHttpServer();
     TrivialHttpServer(const TrivialHttpServer &) = delete;

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/changefeed.h"
+
+namespace dispatch {
+
+uint64_t ChangeFeed::publish(std::string org, std::string type, std::string kind, std::string name,
+                             nlohmann::json object)
+{
+    Change c;
+    std::vector<std::shared_ptr<Sub>> targets;
+    std::lock_guard delivery(m_deliver);
+    {
+        std::lock_guard lock(m_mutex);
+        c.seq = ++m_seq;
+        c.org = std::move(org);
+        c.type = std::move(type);
+        c.kind = std::move(kind);
+        c.name = std::move(name);
+        c.object = std::move(object);
+        m_history.push_back(c);
+        while (m_history.size() > m_historyLimit)
+            m_history.pop_front();
+        for (const auto &[id, s] : m_subs)
+            if (s->org.empty() || s->org == c.org)
+                targets.push_back(s);
+    }
+    for (const auto &s : targets)
+        s->fn(c);
+    return c.seq;
+}
+
+uint64_t ChangeFeed::subscribe(const std::string &org, uint64_t afterSeq, Subscriber subscriber, bool *resumed)
+{
+    std::vector<Change> replay;
+    uint64_t id;
+    {
+        std::lock_guard lock(m_mutex);
+        const bool ok = afterSeq == 0 || afterSeq >= m_seq ||
+                        (!m_history.empty() && m_history.front().seq <= afterSeq + 1);
+        if (resumed)
+            *resumed = ok;
+        if (afterSeq > 0)
+            for (const auto &c : m_history)
+                if (c.seq > afterSeq && (org.empty() || c.org == org))
+                    replay.push_back(c);
+        // Replay under the lock so that no live change can overtake the history.
+        for (const auto &c : replay)
+            subscriber(c);
+        id = m_nextSub++;
+        m_subs[id] = std::make_shared<Sub>(Sub{org, std::move(subscriber)});
+    }
+    return id;
+}
+
+void ChangeFeed::unsubscribe(uint64_t id)
+{
+    std::lock_guard lock(m_mutex);
+    m_subs.erase(id);
+}
+
+uint64_t ChangeFeed::lastSeq() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_seq;
+}
+
+std::size_t ChangeFeed::subscriberCount() const
+{
+    std::lock_guard lock(m_mutex);
+    return m_subs.size();
+}
+
+} // namespace dispatch
