@@ -23,6 +23,7 @@ packages=(
     qtkeychain-qt6-dev libqscintilla2-qt6-dev libgl-dev libqt6svg6 fonts-dejavu-core
     nlohmann-json3-dev libspdlog-dev libboost1.81-dev libsqlite3-dev libarchive-dev libssl-dev librhonabwy-dev
     bubblewrap curl
+    dpkg-dev lintian desktop-file-utils appstream nsis    # tests/packaging: cpack DEB, checks, makensis
     python3 python3-venv python3-requests
     default-jdk-headless libgoogle-gson-java
 )

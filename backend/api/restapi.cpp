@@ -145,6 +145,11 @@ void RestApi::addService(const std::string &name, RouteService service)
     m_extra[name] = std::move(service);
 }
 
+void RestApi::addRawRoute(const std::string &path, http::Handler handler)
+{
+    m_raw[path] = std::move(handler);
+}
+
 void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder)
 {
     const auto &req = ctx->request;
@@ -162,6 +167,9 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
     }
     const std::string path = cleanPath(percentDecode(rawPath, false));
     const auto method = req.method();
+
+    if (auto raw = m_raw.find(path); raw != m_raw.end())
+        return raw->second(std::move(ctx), std::move(responder));
 
     // Health: any method, any sub-path, no headers needed.
     if (path == "/healthz" || path.rfind("/healthz/", 0) == 0)

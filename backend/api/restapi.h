@@ -60,12 +60,15 @@ public:
     RestApi(Service &service, VersionInfo version);
     // Serves /v1/<name>/... with `service` instead of answering 501.
     void addService(const std::string &name, RouteService service);
+    // Serves exactly `path` (outside /v1: no org header, no credentials) with `handler`, e.g. /metrics.
+    void addRawRoute(const std::string &path, http::Handler handler);
     void handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder);
 
 private:
     Service &m_service;
     VersionInfo m_version;
     std::map<std::string, RouteService> m_extra;
+    std::map<std::string, http::Handler> m_raw;
 };
 
 } // namespace dispatch::api

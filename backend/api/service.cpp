@@ -551,7 +551,8 @@ struct Service::Impl
         store.trimRuns(org, fn, keep);
     }
 
-    store::RunRow runRow(const std::string &org, const wire::Run &r)
+    store::RunRow runRow(const std::string &org, const wire::Run &r) { return runRow(org, r, Json(r)); }
+    store::RunRow runRow(const std::string &org, const wire::Run &r, const Json &doc)
     {
         store::RunRow row;
         row.id = r.name;
@@ -561,7 +562,7 @@ struct Service::Impl
         row.executedNs = r.executedTime;
         row.finishedNs = r.finishedTime;
         row.modifiedNs = clock.nowNs();
-        row.json = wire::dumpJson(Json(r));
+        row.json = wire::dumpJson(doc);
         return row;
     }
 };
@@ -1013,15 +1014,22 @@ void Service::createRun(const std::string &org, const std::string &functionName,
             done.status = Status::Ready;
             done.output = std::move(r.output);
         }
-        auto row = impl.runRow(org, done);
+        if (impl.options.onRunFinished)
+            impl.options.onRunFinished(org, done);
+        // One JSON document serves the store, the change feed and the answer.
+        Json doc = done;
+        auto row = impl.runRow(org, done, doc);
         const std::string fn = done.functionName;
-        impl.feed.publish(org, blocking ? "run.created" : "run.updated", "Run", done.name, Json(done));
+        std::string body = blocking ? row.json : std::string();
+        impl.feed.publish(org, blocking ? "run.created" : "run.updated", "Run", done.name, std::move(doc));
         if (blocking) {
-            impl.store.putRun(std::move(row), [this, shared, reply](bool committed) {
+            impl.store.putRun(std::move(row), [this, reply, body = std::move(body)](bool committed) mutable {
                 m_inFlight.fetch_sub(1);
                 if (!committed)
                     return reply(ApiError::internal("the run finished but could not be stored"));
-                reply(Answer{200, Json(*shared), false});
+                Answer a;
+                a.rawBody = std::move(body);
+                reply(std::move(a));
             });
         } else {
             impl.store.putRun(std::move(row), [this](bool) { m_inFlight.fetch_sub(1); });
@@ -1066,6 +1074,12 @@ void Service::createRun(const std::string &org, const std::string &functionName,
     if (!submitted) {
         if (blocking) {
             m_inFlight.fetch_sub(1);
+            if (d.options.onRunFinished) { // refused before a worker: no record, but the statistics count it
+                shared->status = Status::Error;
+                shared->finishedTime = d.clock.nowNs();
+                shared->error = wire::InvocationError{"SystemError", submitted.error().message, {}};
+                d.options.onRunFinished(org, *shared);
+            }
             return reply(submitted.error());
         }
         engine::InvocationResult r;

@@ -31,6 +31,8 @@ using wire::Json;
 // A response body and status; `body` null with `empty` = no body (204, empty 200).
 struct Answer
 {
+    Answer() = default;
+    Answer(int status_, Json body_, bool empty_ = false) : status(status_), body(std::move(body_)), empty(empty_) {}
     int status = 200;
     Json body;
     bool empty = false;
@@ -46,6 +48,9 @@ struct ServiceOptions
     std::size_t defaultRunRetention = 100000; // runs kept per function (extension; per function: runRetention)
     std::size_t maxListRuns = 100000;         // a list without `limit` returns at most this many
     std::string version;                      // for logs
+    // Called once per run as it ends READY or ERROR (before it is stored), and for a blocking run refused
+    // before it reached a worker (ERROR, SystemError; such a run has no record). Must be cheap, thread-safe.
+    std::function<void(const std::string &org, const wire::Run &run)> onRunFinished;
 };
 
 struct RunListQuery

@@ -523,7 +523,7 @@ void LocalEngine::deployFunction(const FunctionSpec &spec, std::function<void(Re
         }
         m_pendingRevision[spec.key] = spec.revision;
     }
-    // Extraction and compilation touch the disk: keep them off the I/O threads' hot path.
+    // Deployment continues as a posted task: the caller (a request or a controller) never waits for the disk.
     asio::post(m_io, [this, spec, done]() mutable {
         const fs::path revisionDir = functionDir(spec.key, spec.revision);
         const fs::path src = revisionDir / "src";

@@ -49,9 +49,10 @@ void ConnectionResponder::send(Response response)
         return;
     auto session = std::move(m_session);
     // Inline when the handler answers on the connection's own strand (the common case), queued otherwise.
-    net::dispatch(session->strand(), [session, sequence = m_sequence, response = std::move(response)]() mutable {
-        session->deliverResponse(sequence, std::move(response));
-    });
+    net::dispatch(session->strand(),
+                  [session, sequence = m_sequence, response = std::move(response)]() mutable {
+                      session->deliverResponse(sequence, std::move(response));
+                  });
 }
 
 std::shared_ptr<StreamWriter> ConnectionResponder::startStream(Response head, std::size_t maxQueuedBytes)
@@ -63,10 +64,10 @@ std::shared_ptr<StreamWriter> ConnectionResponder::startStream(Response head, st
     }
     auto session = std::move(m_session);
     auto writer = std::make_shared<ConnectionStreamWriter>(session, state);
-    net::dispatch(session->strand(),
-                  [session, sequence = m_sequence, head = std::move(head), state = std::move(state)]() mutable {
-                      session->deliverStreamStart(sequence, std::move(head), std::move(state));
-                  });
+    net::dispatch(session->strand(), [session, sequence = m_sequence, head = std::move(head),
+                                      state = std::move(state)]() mutable {
+        session->deliverStreamStart(sequence, std::move(head), std::move(state));
+    });
     return writer;
 }
 

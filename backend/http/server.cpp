@@ -24,8 +24,8 @@ namespace {
 // Accept errors that mean "out of descriptors or memory": retrying at once would spin.
 bool isResourceExhaustion(const error_code &ec)
 {
-    return ec == net::error::no_descriptors || ec == net::error::no_buffer_space || ec == net::error::no_memory ||
-           ec == boost::system::errc::too_many_files_open_in_system;
+    return ec == net::error::no_descriptors || ec == net::error::no_buffer_space ||
+           ec == net::error::no_memory || ec == boost::system::errc::too_many_files_open_in_system;
 }
 
 Result<tcp::endpoint> resolveEndpoint(net::io_context &io, std::string host, uint16_t port)
@@ -61,8 +61,7 @@ struct Server::Impl : std::enable_shared_from_this<Server::Impl>
     void acceptLater();
 
     void onAccept(const error_code &ec, detail::TcpSocket socket);
-    template <typename Stream>
-    void startSession(detail::TcpSocket socket);
+    template <typename Stream> void startSession(detail::TcpSocket socket);
 
     net::io_context &io;
     std::shared_ptr<detail::ServerState> state;
@@ -79,9 +78,10 @@ void Server::Impl::accept()
 {
     if (!acceptor.is_open())
         return;
-    acceptor.async_accept(net::make_strand(io), [self = shared_from_this()](const error_code &ec, detail::TcpSocket socket) {
-        self->onAccept(ec, std::move(socket));
-    });
+    acceptor.async_accept(net::make_strand(io),
+                          [self = shared_from_this()](const error_code &ec, detail::TcpSocket socket) {
+                              self->onAccept(ec, std::move(socket));
+                          });
 }
 
 void Server::Impl::acceptLater()
@@ -115,8 +115,8 @@ void Server::Impl::onAccept(const error_code &ec, detail::TcpSocket socket)
         }
         if (state->openConnections.load(std::memory_order_relaxed) >= state->options().maxConnections) {
             if (!limitWarned) {
-                spdlog::warn("[{}] {} connections open (the limit); closing new connections until some end", name(),
-                             state->options().maxConnections);
+                spdlog::warn("[{}] {} connections open (the limit); closing new connections until some end",
+                             name(), state->options().maxConnections);
                 limitWarned = true;
             }
             error_code ignored;
@@ -140,8 +140,7 @@ void Server::Impl::onAccept(const error_code &ec, detail::TcpSocket socket)
     }
 }
 
-template <typename Stream>
-void Server::Impl::startSession(detail::TcpSocket socket)
+template <typename Stream> void Server::Impl::startSession(detail::TcpSocket socket)
 {
     error_code ec;
     // Without it a keep-alive response waits on the client's delayed ACK (~40 ms).
@@ -183,8 +182,8 @@ Result<uint16_t> Server::start()
     const auto fail = [&](const char *step) -> Result<uint16_t> {
         error_code ignored;
         acceptor.close(ignored);
-        return ApiError::internal(fmt::format("cannot listen on {}:{} ({}): {}", options.host, options.port, step,
-                                              ec.message()));
+        return ApiError::internal(
+            fmt::format("cannot listen on {}:{} ({}): {}", options.host, options.port, step, ec.message()));
     };
     acceptor.open(endpoint->protocol(), ec);
     if (ec)
@@ -204,7 +203,8 @@ Result<uint16_t> Server::start()
 
     m_impl->port.store(local.port());
     m_impl->started = true;
-    spdlog::info("[{}] listening on {}{}", options.name, fmt::format("{}:{}", local.address().to_string(), local.port()),
+    spdlog::info("[{}] listening on {}{}", options.name,
+                 fmt::format("{}:{}", local.address().to_string(), local.port()),
                  options.tls ? " (TLS)" : "");
     m_impl->accept();
     return local.port();
@@ -213,8 +213,10 @@ Result<uint16_t> Server::start()
 void Server::stop()
 {
     const bool wasStopping = m_impl->state->stopping();
+    bool wasListening = false;
     {
         std::lock_guard lock(m_impl->acceptorMutex);
+        wasListening = m_impl->acceptor.is_open();
         error_code ignored;
         m_impl->acceptor.close(ignored);
         m_impl->retryTimer.cancel();
@@ -222,7 +224,7 @@ void Server::stop()
     const auto sessions = m_impl->state->beginStop();
     for (const auto &session : sessions)
         net::post(session->strand(), [session] { session->serverStopping(); });
-    if (!wasStopping && m_impl->started)
+    if (!wasStopping && wasListening)
         spdlog::info("[{}] stopped accepting; {} connection(s) finishing", m_impl->name(), sessions.size());
 }
 

@@ -61,8 +61,8 @@ struct ServerOptions
     std::string name = "api"; // for logs
     std::string host = "127.0.0.1";
     uint16_t port = 0; // 0 = pick a free port
-    std::size_t bodyLimit = 64 * 1024 * 1024;
-    std::size_t headerLimit = 64 * 1024;
+    std::size_t bodyLimit = std::size_t{64} * 1024 * 1024;
+    std::size_t headerLimit = std::size_t{64} * 1024;
     std::size_t maxConnections = 10000;
     std::chrono::seconds idleTimeout{120};
     std::shared_ptr<boost::asio::ssl::context> tls; // TLS when set
@@ -71,6 +71,8 @@ struct ServerOptions
     // A response (or one batch of stream chunks) must be written within this, or the client is dropped.
     std::chrono::seconds writeTimeout{120};
     std::chrono::seconds tlsHandshakeTimeout{10};
+    // Called with the status of every answer as it starts going out (metrics); must be cheap and thread-safe.
+    std::function<void(unsigned status)> onResponse;
 };
 
 class Server

@@ -28,12 +28,12 @@ constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
 constexpr std::string_view kCrlf = "\r\n";
 constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
-constexpr std::size_t kSmallRead = 8 * 1024;
-constexpr std::size_t kLargeRead = 64 * 1024;
-constexpr std::size_t kDiscardRead = 4 * 1024;
+constexpr std::size_t kSmallRead = std::size_t{8} * 1024;
+constexpr std::size_t kLargeRead = std::size_t{64} * 1024;
+constexpr std::size_t kDiscardRead = std::size_t{4} * 1024;
 // A closing connection waits this long, and takes this much, for the client to finish sending.
 constexpr std::chrono::seconds kLingerTimeout{3};
-constexpr std::size_t kMaxLingerBytes = 1024 * 1024;
+constexpr std::size_t kMaxLingerBytes = std::size_t{1024} * 1024;
 
 std::string addressText(const net::ip::address &address)
 {
@@ -63,21 +63,25 @@ bool asksToClose(const Response &response)
     return it != response.end() && bhttp::token_list{it->value()}.exists("close");
 }
 
+template <typename Stream> Stream openStream(TcpSocket socket, const ServerState &server)
+{
+    if constexpr (std::is_same_v<Stream, TlsStream>)
+        return Stream(std::move(socket), *server.options().tls);
+    else
+        return socket;
+}
+
 } // namespace
 
 template <typename Stream>
 Session<Stream>::Session(TcpSocket socket, std::shared_ptr<ServerState> server)
-    : SessionBase(socket.get_executor()),
-      m_stream([&]() -> Stream {
-          if constexpr (kTls)
-              return Stream(std::move(socket), *server->options().tls);
-          else
-              return std::move(socket);
-      }()),
+    : SessionBase(socket.get_executor()), m_stream(openStream<Stream>(std::move(socket), *server)),
       m_timer(strand()), m_server(std::move(server)),
-      m_buffer(m_server->options().headerLimit + kLargeRead)
+      // The whole header must fit; body bytes pass through one read at a time.
+      m_buffer(
+          std::min(m_server->options().headerLimit, std::numeric_limits<std::size_t>::max() - kLargeRead) +
+          kLargeRead)
 {
-    m_server->openConnections.fetch_add(1, std::memory_order_relaxed);
     error_code ec;
     const auto remote = this->socket().remote_endpoint(ec);
     if (!ec)
@@ -85,24 +89,22 @@ Session<Stream>::Session(TcpSocket socket, std::shared_ptr<ServerState> server)
     const auto local = this->socket().local_endpoint(ec);
     if (!ec)
         m_localPort = local.port();
+    m_server->openConnections.fetch_add(1, std::memory_order_relaxed);
 }
 
-template <typename Stream>
-Session<Stream>::~Session()
+template <typename Stream> Session<Stream>::~Session()
 {
     if (m_counted)
         m_server->openConnections.fetch_sub(1, std::memory_order_relaxed);
     m_server->removeSession(this);
 }
 
-template <typename Stream>
-std::shared_ptr<Session<Stream>> Session<Stream>::self()
+template <typename Stream> std::shared_ptr<Session<Stream>> Session<Stream>::self()
 {
     return std::static_pointer_cast<Session>(shared_from_this());
 }
 
-template <typename Stream>
-TcpSocket &Session<Stream>::socket()
+template <typename Stream> TcpSocket &Session<Stream>::socket()
 {
     if constexpr (kTls)
         return m_stream.next_layer();
@@ -110,8 +112,7 @@ TcpSocket &Session<Stream>::socket()
         return m_stream;
 }
 
-template <typename Stream>
-const std::string &Session<Stream>::name() const
+template <typename Stream> const std::string &Session<Stream>::name() const
 {
     return m_server->options().name;
 }
@@ -137,8 +138,7 @@ void Session<Stream>::guarded(const char *where, Fn &&fn) noexcept
 
 // ---- start ----
 
-template <typename Stream>
-void Session<Stream>::run()
+template <typename Stream> void Session<Stream>::run()
 {
     guarded("start", [&] {
         if (m_server->stopping()) {
@@ -157,8 +157,7 @@ void Session<Stream>::run()
     });
 }
 
-template <typename Stream>
-void Session<Stream>::onHandshake(const error_code &ec)
+template <typename Stream> void Session<Stream>::onHandshake(const error_code &ec)
 {
     if (m_phase != Phase::Handshake)
         return;
@@ -172,8 +171,7 @@ void Session<Stream>::onHandshake(const error_code &ec)
 
 // ---- reading a request ----
 
-template <typename Stream>
-void Session<Stream>::startRequest()
+template <typename Stream> void Session<Stream>::startRequest()
 {
     if (m_server->stopping()) {
         hardClose();
@@ -192,8 +190,7 @@ void Session<Stream>::startRequest()
     parseBuffered();
 }
 
-template <typename Stream>
-void Session<Stream>::parseBuffered()
+template <typename Stream> void Session<Stream>::parseBuffered()
 {
     while (m_buffer.size() > 0) {
         error_code ec;
@@ -219,8 +216,7 @@ void Session<Stream>::parseBuffered()
     readRequestBytes();
 }
 
-template <typename Stream>
-void Session<Stream>::readRequestBytes()
+template <typename Stream> void Session<Stream>::readRequestBytes()
 {
     const std::size_t room = m_buffer.max_size() - m_buffer.size();
     const std::size_t wanted = m_parser->is_header_done() ? kLargeRead : kSmallRead;
@@ -229,20 +225,20 @@ void Session<Stream>::readRequestBytes()
         rejectRequest(bhttp::error::header_limit);
         return;
     }
-    m_stream.async_read_some(m_buffer.prepare(size), [self = self()](const error_code &ec, std::size_t bytes) {
-        self->guarded("read", [&] { self->onRequestBytes(ec, bytes); });
-    });
+    m_stream.async_read_some(m_buffer.prepare(size),
+                             [self = self()](const error_code &ec, std::size_t bytes) {
+                                 self->guarded("read", [&] { self->onRequestBytes(ec, bytes); });
+                             });
 }
 
-template <typename Stream>
-void Session<Stream>::onRequestBytes(const error_code &ec, std::size_t bytes)
+template <typename Stream> void Session<Stream>::onRequestBytes(const error_code &ec, std::size_t bytes)
 {
     if (m_phase != Phase::Reading)
         return;
     if (ec) {
         if (m_requestStarted || !isQuietDisconnect(ec))
-            spdlog::debug("[{}] connection from {} ended while reading a request: {}", name(), m_remoteAddress,
-                          ec.message());
+            spdlog::debug("[{}] connection from {} ended while reading a request: {}", name(),
+                          m_remoteAddress, ec.message());
         hardClose();
         return;
     }
@@ -254,8 +250,7 @@ void Session<Stream>::onRequestBytes(const error_code &ec, std::size_t bytes)
     parseBuffered();
 }
 
-template <typename Stream>
-void Session<Stream>::sendContinue()
+template <typename Stream> void Session<Stream>::sendContinue()
 {
     m_continueSent = true;
     net::async_write(m_stream, net::buffer(kContinue.data(), kContinue.size()),
@@ -272,16 +267,16 @@ void Session<Stream>::sendContinue()
                      });
 }
 
-template <typename Stream>
-void Session<Stream>::rejectRequest(const error_code &ec)
+template <typename Stream> void Session<Stream>::rejectRequest(const error_code &ec)
 {
     const ServerOptions &options = m_server->options();
     Response response;
     if (ec == bhttp::error::body_limit) {
-        response = makeError(413, fmt::format("request body is larger than the limit of {} bytes", options.bodyLimit));
+        response = makeError(
+            413, fmt::format("request body is larger than the limit of {} bytes", options.bodyLimit));
     } else if (ec == bhttp::error::header_limit || ec == bhttp::error::buffer_overflow) {
-        response =
-            makeError(431, fmt::format("request header is larger than the limit of {} bytes", options.headerLimit));
+        response = makeError(
+            431, fmt::format("request header is larger than the limit of {} bytes", options.headerLimit));
     } else {
         response = makeError(400, "malformed HTTP request: " + ec.message());
     }
@@ -294,8 +289,7 @@ void Session<Stream>::rejectRequest(const error_code &ec)
     writeResponse(std::move(response), false);
 }
 
-template <typename Stream>
-void Session<Stream>::dispatchRequest()
+template <typename Stream> void Session<Stream>::dispatchRequest()
 {
     m_phase = Phase::Handling;
     clearDeadline(); // a handler takes as long as it needs; the write that follows is bounded again
@@ -318,8 +312,7 @@ void Session<Stream>::dispatchRequest()
 
 // ---- answering ----
 
-template <typename Stream>
-bool Session<Stream>::finalize(Response &response)
+template <typename Stream> bool Session<Stream>::finalize(Response &response)
 {
     const bool keepAlive = m_requestKeepAlive && !m_server->stopping() && !asksToClose(response);
     response.version(m_requestVersion);
@@ -345,8 +338,7 @@ bool Session<Stream>::finalize(Response &response)
     return keepAlive;
 }
 
-template <typename Stream>
-void Session<Stream>::deliverResponse(std::uint64_t sequence, Response response)
+template <typename Stream> void Session<Stream>::deliverResponse(std::uint64_t sequence, Response response)
 {
     guarded("answer", [&] {
         if (m_phase != Phase::Handling || sequence != m_sequence)
@@ -356,9 +348,10 @@ void Session<Stream>::deliverResponse(std::uint64_t sequence, Response response)
     });
 }
 
-template <typename Stream>
-void Session<Stream>::writeResponse(Response response, bool keepAlive)
+template <typename Stream> void Session<Stream>::writeResponse(Response response, bool keepAlive)
 {
+    if (const auto &onResponse = m_server->options().onResponse)
+        onResponse(response.result_int());
     m_phase = Phase::Writing;
     m_keepAlive = keepAlive;
     setDeadlineAfter(m_server->options().writeTimeout);
@@ -368,8 +361,7 @@ void Session<Stream>::writeResponse(Response response, bool keepAlive)
     });
 }
 
-template <typename Stream>
-void Session<Stream>::onResponseWritten(const error_code &ec)
+template <typename Stream> void Session<Stream>::onResponseWritten(const error_code &ec)
 {
     if (m_phase != Phase::Writing)
         return;
@@ -389,7 +381,8 @@ void Session<Stream>::onResponseWritten(const error_code &ec)
 // ---- streaming ----
 
 template <typename Stream>
-void Session<Stream>::deliverStreamStart(std::uint64_t sequence, Response head, std::shared_ptr<StreamState> state)
+void Session<Stream>::deliverStreamStart(std::uint64_t sequence, Response head,
+                                         std::shared_ptr<StreamState> state)
 {
     guarded("start stream", [&] {
         if (m_phase != Phase::Handling || sequence != m_sequence) {
@@ -398,6 +391,8 @@ void Session<Stream>::deliverStreamStart(std::uint64_t sequence, Response head, 
         }
         m_phase = Phase::Streaming;
         m_streamState = std::move(state);
+        if (const auto &onResponse = m_server->options().onResponse)
+            onResponse(head.result_int());
 
         head.version(m_requestVersion);
         head.body().clear();
@@ -419,16 +414,16 @@ void Session<Stream>::deliverStreamStart(std::uint64_t sequence, Response head, 
         m_headSerializer.emplace(*m_streamHead);
         m_streamWriting = true;
         setDeadlineAfter(m_server->options().writeTimeout);
-        bhttp::async_write_header(m_stream, *m_headSerializer, [self = self()](const error_code &ec, std::size_t) {
-            self->guarded("write stream head", [&] { self->onStreamWritten(ec); });
-        });
+        bhttp::async_write_header(m_stream, *m_headSerializer,
+                                  [self = self()](const error_code &ec, std::size_t) {
+                                      self->guarded("write stream head", [&] { self->onStreamWritten(ec); });
+                                  });
         m_buffer.clear(); // pipelined requests after a stream are never answered
         startDiscardRead();
     });
 }
 
-template <typename Stream>
-void Session<Stream>::deliverStreamChunk(std::string chunk)
+template <typename Stream> void Session<Stream>::deliverStreamChunk(std::string chunk)
 {
     guarded("queue stream chunk", [&] {
         if (m_phase != Phase::Streaming || m_streamEndRequested)
@@ -438,8 +433,7 @@ void Session<Stream>::deliverStreamChunk(std::string chunk)
     });
 }
 
-template <typename Stream>
-void Session<Stream>::deliverStreamEnd(bool graceful)
+template <typename Stream> void Session<Stream>::deliverStreamEnd(bool graceful)
 {
     guarded("end stream", [&] {
         if (m_phase != Phase::Streaming)
@@ -455,8 +449,7 @@ void Session<Stream>::deliverStreamEnd(bool graceful)
     });
 }
 
-template <typename Stream>
-void Session<Stream>::pumpStream()
+template <typename Stream> void Session<Stream>::pumpStream()
 {
     if (m_phase != Phase::Streaming || m_streamWriting)
         return;
@@ -500,8 +493,7 @@ void Session<Stream>::pumpStream()
     });
 }
 
-template <typename Stream>
-void Session<Stream>::onStreamWritten(const error_code &ec)
+template <typename Stream> void Session<Stream>::onStreamWritten(const error_code &ec)
 {
     if (m_phase != Phase::Streaming)
         return;
@@ -526,20 +518,19 @@ void Session<Stream>::onStreamWritten(const error_code &ec)
 
 // ---- closing ----
 
-template <typename Stream>
-void Session<Stream>::startDiscardRead()
+template <typename Stream> void Session<Stream>::startDiscardRead()
 {
     if (m_discardReading)
         return;
     m_discardReading = true;
     m_buffer.clear();
-    m_stream.async_read_some(m_buffer.prepare(kDiscardRead), [self = self()](const error_code &ec, std::size_t n) {
-        self->guarded("read", [&] { self->onDiscarded(ec, n); });
-    });
+    m_stream.async_read_some(m_buffer.prepare(kDiscardRead),
+                             [self = self()](const error_code &ec, std::size_t n) {
+                                 self->guarded("read", [&] { self->onDiscarded(ec, n); });
+                             });
 }
 
-template <typename Stream>
-void Session<Stream>::onDiscarded(const error_code &ec, std::size_t bytes)
+template <typename Stream> void Session<Stream>::onDiscarded(const error_code &ec, std::size_t bytes)
 {
     m_discardReading = false;
     if (m_phase == Phase::Closed)
@@ -558,8 +549,7 @@ void Session<Stream>::onDiscarded(const error_code &ec, std::size_t bytes)
     startDiscardRead();
 }
 
-template <typename Stream>
-void Session<Stream>::gracefulClose(bool drain)
+template <typename Stream> void Session<Stream>::gracefulClose(bool drain)
 {
     if (m_phase == Phase::Closing || m_phase == Phase::Closed)
         return;
@@ -585,8 +575,7 @@ void Session<Stream>::gracefulClose(bool drain)
     startDiscardRead();
 }
 
-template <typename Stream>
-void Session<Stream>::hardClose()
+template <typename Stream> void Session<Stream>::hardClose()
 {
     if (m_phase == Phase::Closed)
         return;
@@ -605,8 +594,7 @@ void Session<Stream>::hardClose()
     }
 }
 
-template <typename Stream>
-void Session<Stream>::serverStopping()
+template <typename Stream> void Session<Stream>::serverStopping()
 {
     guarded("stop", [&] {
         switch (m_phase) {
@@ -630,8 +618,7 @@ void Session<Stream>::serverStopping()
 
 // ---- deadlines ----
 
-template <typename Stream>
-void Session<Stream>::setDeadlineAfter(std::chrono::seconds timeout)
+template <typename Stream> void Session<Stream>::setDeadlineAfter(std::chrono::seconds timeout)
 {
     // Zero or less, or absurdly long, means no deadline.
     if (timeout <= std::chrono::seconds::zero() || timeout > std::chrono::hours(24 * 365 * 10)) {
@@ -641,14 +628,12 @@ void Session<Stream>::setDeadlineAfter(std::chrono::seconds timeout)
     setDeadline(Clock::now() + timeout);
 }
 
-template <typename Stream>
-void Session<Stream>::clearDeadline()
+template <typename Stream> void Session<Stream>::clearDeadline()
 {
     m_deadline = Clock::time_point::max();
 }
 
-template <typename Stream>
-void Session<Stream>::setDeadline(Clock::time_point deadline)
+template <typename Stream> void Session<Stream>::setDeadline(Clock::time_point deadline)
 {
     m_deadline = deadline;
     if (m_phase == Phase::Closed || (m_timerArmed && m_timerExpiry <= deadline))
@@ -661,8 +646,7 @@ void Session<Stream>::setDeadline(Clock::time_point deadline)
     });
 }
 
-template <typename Stream>
-void Session<Stream>::onTimer(const error_code &ec, Clock::time_point armedFor)
+template <typename Stream> void Session<Stream>::onTimer(const error_code &ec, Clock::time_point armedFor)
 {
     if (!m_timerArmed || armedFor != m_timerExpiry)
         return; // superseded by an earlier deadline
@@ -676,8 +660,7 @@ void Session<Stream>::onTimer(const error_code &ec, Clock::time_point armedFor)
     setDeadline(m_deadline);
 }
 
-template <typename Stream>
-void Session<Stream>::onTimeout()
+template <typename Stream> void Session<Stream>::onTimeout()
 {
     switch (m_phase) {
     case Phase::Handshake:

@@ -11,6 +11,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include <boost/asio/basic_waitable_timer.hpp>
@@ -26,8 +27,7 @@ class ServerState;
 
 using TlsStream = boost::asio::ssl::stream<TcpSocket>;
 
-template <typename Stream>
-class Session final : public SessionBase
+template <typename Stream> class Session final : public SessionBase
 {
 public:
     static constexpr bool kTls = std::is_same_v<Stream, TlsStream>;
@@ -40,7 +40,8 @@ public:
     void run();
 
     void deliverResponse(std::uint64_t sequence, Response response) override;
-    void deliverStreamStart(std::uint64_t sequence, Response head, std::shared_ptr<StreamState> state) override;
+    void deliverStreamStart(std::uint64_t sequence, Response head,
+                            std::shared_ptr<StreamState> state) override;
     void deliverStreamChunk(std::string chunk) override;
     void deliverStreamEnd(bool graceful) override;
     void serverStopping() override;
@@ -51,13 +52,21 @@ private:
     using RequestParser = boost::beast::http::request_parser<boost::beast::http::string_body>;
     using HeadSerializer = boost::beast::http::response_serializer<boost::beast::http::string_body>;
 
-    enum class Phase { Handshake, Reading, Handling, Writing, Streaming, Closing, Closed };
+    enum class Phase
+    {
+        Handshake,
+        Reading,
+        Handling,
+        Writing,
+        Streaming,
+        Closing,
+        Closed
+    };
 
     std::shared_ptr<Session> self();
     TcpSocket &socket();
     // Runs `fn`; an exception is logged and drops the connection, so none reaches Asio.
-    template <typename Fn>
-    void guarded(const char *where, Fn &&fn) noexcept;
+    template <typename Fn> void guarded(const char *where, Fn &&fn) noexcept;
 
     void onHandshake(const boost::system::error_code &ec);
 

@@ -42,7 +42,8 @@ public:
 
     // `sequence` names the request being answered; answers for anything but the current request are dropped.
     virtual void deliverResponse(std::uint64_t sequence, Response response) = 0;
-    virtual void deliverStreamStart(std::uint64_t sequence, Response head, std::shared_ptr<StreamState> state) = 0;
+    virtual void deliverStreamStart(std::uint64_t sequence, Response head,
+                                    std::shared_ptr<StreamState> state) = 0;
     virtual void deliverStreamChunk(std::string chunk) = 0;
     // graceful: write what is queued and the final chunk; otherwise drop the connection at once.
     virtual void deliverStreamEnd(bool graceful) = 0;

@@ -10,7 +10,8 @@ namespace dispatch::http::detail {
 
 namespace net = boost::asio;
 
-ConnectionStreamWriter::ConnectionStreamWriter(std::weak_ptr<SessionBase> session, std::shared_ptr<StreamState> state)
+ConnectionStreamWriter::ConnectionStreamWriter(std::weak_ptr<SessionBase> session,
+                                               std::shared_ptr<StreamState> state)
     : m_session(std::move(session)), m_state(std::move(state))
 {
 }

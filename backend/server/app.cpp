@@ -7,6 +7,7 @@
 
 #include <csignal>
 #include <fstream>
+#include <optional>
 #include <thread>
 
 #include <boost/asio/io_context.hpp>
@@ -19,9 +20,18 @@
 
 #include "api/restapi.h"
 #include "api/service.h"
+#include "api/watch.h"
+#include "core/changefeed.h"
 #include "core/clock.h"
 #include "engine/localengine.h"
+#include "gateway/apimanager.h"
+#include "gateway/gateway.h"
+#include "events/eventmanager.h"
 #include "http/server.h"
+#include "server/tlscert.h"
+#include "stats/metricsexporter.h"
+#include "stats/runstats.h"
+#include "stats/statsapi.h"
 #include "store/secretbox.h"
 #include "store/store.h"
 
@@ -100,14 +110,20 @@ int lockDataDir(const fs::path &dir, std::string &error)
     return fd;
 }
 
-bool writeReadyFile(const fs::path &file, uint16_t api, uint16_t gateway)
+// The TLS ports are added only when TLS is on (0 = off).
+bool writeReadyFile(const fs::path &file, uint16_t api, uint16_t gateway, uint16_t apiTls = 0, uint16_t gatewayTls = 0)
 {
     const fs::path tmp = file.string() + ".tmp";
     {
         std::ofstream out(tmp, std::ios::trunc);
         if (!out)
             return false;
-        out << nlohmann::json{{"apiPort", api}, {"gatewayPort", gateway}, {"pid", ::getpid()}}.dump() << "\n";
+        nlohmann::json ready{{"apiPort", api}, {"gatewayPort", gateway}, {"pid", ::getpid()}};
+        if (apiTls) {
+            ready["apiTlsPort"] = apiTls;
+            ready["gatewayTlsPort"] = gatewayTls;
+        }
+        out << ready.dump() << "\n";
         if (!out)
             return false;
     }
@@ -178,41 +194,128 @@ int run(const ServerConfig &c)
     spdlog::info("engine: {}; worker shims in {}", engine.describe(), eo.runtimesDir.string());
 
     SystemClock clock;
+    // Run statistics: rollups kept up to date as runs finish (/v1/stats, /metrics).
+    stats::RunStatsOptions statsOpts;
+    statsOpts.minuteRetention = std::chrono::duration_cast<std::chrono::seconds>(c.statsMinuteRetention);
+    statsOpts.hourRetention = std::chrono::duration_cast<std::chrono::seconds>(c.statsHourRetention);
+    stats::RunStats runStats(*store.value(), clock, statsOpts);
     api::ServiceOptions so;
+    so.onRunFinished = [&runStats](const std::string &org, const wire::Run &run) {
+        runStats.recordRun(org, run);
+    };
     so.baseImageSettle = c.baseImageSettle;
     so.defaultRunRetention = c.runRetention;
     so.version = DISPATCH_VERSION;
-    api::Service service(io, *store.value(), box.value(), engine, clock, so);
+    ChangeFeed feed(c.watchHistory);
+    api::Service service(io, *store.value(), box.value(), engine, clock, feed, so);
     service.load();
 
     api::RestApi rest(service, api::VersionInfo{DISPATCH_VERSION, DISPATCH_GIT_COMMIT, DISPATCH_BUILD_DATE});
+    api::WatchService watch(io, feed);
+    rest.addService("watch", watch.route());
+    stats::StatsApi statsApi(runStats, clock);
+    rest.addService("stats", statsApi.route());
+    stats::MetricsExporter metrics(runStats, engine, *store.value());
+    rest.addRawRoute("/metrics", [&metrics](auto ctx, auto responder) { metrics.handle(ctx, responder); });
+    // Events (/v1/event): loaded now, drivers and pending deliveries start once the API port is bound.
+    events::EventManagerOptions eventOpts;
+    eventOpts.dataDir = c.dataDir;
+    eventOpts.deliveryDelay = c.eventDeliveryDelay;
+    events::EventManager eventManager(io, *store.value(), service, engine, feed, clock, eventOpts);
+    eventManager.load();
+    eventManager.registerRoutes(rest);
     http::ServerOptions apiOpts;
     apiOpts.name = "api";
     apiOpts.host = c.host;
     apiOpts.port = c.port;
     apiOpts.bodyLimit = c.maxBodyBytes;
+    apiOpts.onResponse = metrics.httpCounter(apiOpts.name);
     http::Server apiServer(io, apiOpts, [&rest](auto ctx, auto responder) { rest.handle(std::move(ctx), std::move(responder)); });
 
-    // The gateway listener exists so that ports are stable for clients; routing comes with the gateway issue.
+    // The API gateway: /v1/api on the API listener, function calls on its own listener.
+    gateway::ApiManager apiManager(io, *store.value(), feed);
+    apiManager.load();
+    rest.addService("api", apiManager.routeService());
+    gateway::Gateway gateway(apiManager, service);
     http::ServerOptions gwOpts = apiOpts;
     gwOpts.name = "gateway";
+    gwOpts.onResponse = metrics.httpCounter(gwOpts.name);
     gwOpts.port = c.gatewayPort;
-    http::Server gatewayServer(io, gwOpts, [](auto ctx, http::ResponderPtr responder) {
-        auto res = http::makeJson(404, R"({"message":"no API found with those values"})", ctx->request.version());
-        res.keep_alive(ctx->request.keep_alive());
-        responder->send(std::move(res));
+    gwOpts.bodyLimit = c.gatewayMaxBody;
+    http::Server gatewayServer(io, gwOpts, [&gateway](auto ctx, auto responder) {
+        gateway.handle(std::move(ctx), std::move(responder));
     });
 
-    auto apiPort = apiServer.start();
+    // HTTPS (Solo's --enable-tls): the same handlers on two more listeners.
+    std::optional<http::Server> apiTlsServer, gatewayTlsServer;
+    if (c.enableTls) {
+        fs::path certFile = c.tlsCertificate, keyFile = c.tlsCertificateKey;
+        if (certFile.empty()) {
+            auto files = ensureSelfSignedCertificate(c.dataDir / "tls");
+            if (!files) {
+                spdlog::critical("cannot make a self-signed TLS certificate: {}", files.error().message);
+                return 1;
+            }
+            certFile = files->certificate;
+            keyFile = files->privateKey;
+            spdlog::info("TLS: {} self-signed certificate {}", files->generated ? "generated the" : "reusing the",
+                         certFile.string());
+        }
+        auto tls = makeServerTlsContext(certFile, keyFile);
+        if (!tls) {
+            spdlog::critical("{}", tls.error().message);
+            return 1;
+        }
+        auto fingerprint = certificateFingerprint(certFile);
+        spdlog::info("TLS certificate {} SHA-256 fingerprint {}", certFile.string(),
+                     fingerprint ? *fingerprint : fingerprint.error().message);
+        http::ServerOptions apiTlsOpts = apiOpts;
+        apiTlsOpts.name = "api-tls";
+        apiTlsOpts.onResponse = metrics.httpCounter(apiTlsOpts.name);
+        apiTlsOpts.port = c.tlsPort;
+        apiTlsOpts.tls = *tls;
+        apiTlsServer.emplace(io, apiTlsOpts,
+                             [&rest](auto ctx, auto responder) { rest.handle(std::move(ctx), std::move(responder)); });
+        http::ServerOptions gatewayTlsOpts = gwOpts;
+        gatewayTlsOpts.name = "gateway-tls";
+        gatewayTlsOpts.onResponse = metrics.httpCounter(gatewayTlsOpts.name);
+        gatewayTlsOpts.port = c.gatewayTlsPort;
+        gatewayTlsOpts.tls = *tls;
+        gatewayTlsServer.emplace(io, gatewayTlsOpts, [&gateway](auto ctx, auto responder) {
+            gateway.handle(std::move(ctx), std::move(responder));
+        });
+    }
+
+    auto apiPort = c.disableHttp ? Result<uint16_t>(uint16_t{0}) : apiServer.start();
     if (!apiPort) {
         spdlog::critical("cannot listen on {}:{}: {}", c.host, c.port, apiPort.error().message);
         return 1;
     }
-    auto gwPort = gatewayServer.start();
+    auto gwPort = c.disableHttp ? Result<uint16_t>(uint16_t{0}) : gatewayServer.start();
     if (!gwPort) {
         spdlog::critical("cannot listen on {}:{} (gateway): {}", c.host, c.gatewayPort, gwPort.error().message);
         return 1;
     }
+
+    uint16_t apiTlsPort = 0, gatewayTlsPort = 0;
+    if (apiTlsServer) {
+        auto p = apiTlsServer->start();
+        if (!p) {
+            spdlog::critical("cannot listen on {}:{} (TLS): {}", c.host, c.tlsPort, p.error().message);
+            return 1;
+        }
+        apiTlsPort = *p;
+        p = gatewayTlsServer->start();
+        if (!p) {
+            spdlog::critical("cannot listen on {}:{} (gateway TLS): {}", c.host, c.gatewayTlsPort, p.error().message);
+            return 1;
+        }
+        gatewayTlsPort = *p;
+    }
+
+    eventManager.setApiEndpoint(c.host, *apiPort != 0 ? *apiPort : apiTlsPort);
+    eventManager.start();
+    runStats.start(io);
 
     const unsigned threads = c.threads ? c.threads : std::max(2u, std::thread::hardware_concurrency());
     std::vector<std::thread> pool;
@@ -228,9 +331,12 @@ int run(const ServerConfig &c)
             }
         });
 
-    spdlog::info("API on http://{}:{}, gateway on http://{}:{} ({} I/O threads)", c.host, *apiPort, c.host, *gwPort,
-                 threads);
-    if (!c.readyFile.empty() && !writeReadyFile(c.readyFile, *apiPort, *gwPort))
+    if (apiTlsServer)
+        spdlog::info("API on https://{}:{}, gateway on https://{}:{}", c.host, apiTlsPort, c.host, gatewayTlsPort);
+    if (!c.disableHttp)
+        spdlog::info("API on http://{}:{}, gateway on http://{}:{} ({} I/O threads)", c.host, *apiPort, c.host,
+                     *gwPort, threads);
+    if (!c.readyFile.empty() && !writeReadyFile(c.readyFile, *apiPort, *gwPort, apiTlsPort, gatewayTlsPort))
         spdlog::error("cannot write the ready file {}", c.readyFile.string());
 
     // Wait for SIGTERM/SIGINT on this thread.
@@ -245,11 +351,18 @@ int run(const ServerConfig &c)
 
     apiServer.stop();
     gatewayServer.stop();
+    if (apiTlsServer) {
+        apiTlsServer->stop();
+        gatewayTlsServer->stop();
+    }
+    eventManager.stop(); // drivers first: they would keep emitting into a stopping service
     service.shutdown(c.shutdownGrace);
     // Let the last answers (and their store commits) go out.
     const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
     while (service.runsInFlight() > 0 && std::chrono::steady_clock::now() < deadline)
         std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    runStats.stop();
+    runStats.flush(); // the last rollups, before the store drains
     store.value()->flush();
     work.reset();
     io.stop();

@@ -43,9 +43,28 @@ std::string parseDuration(const std::string &v, std::chrono::milliseconds &out)
         out = std::chrono::minutes(n);
     else if (unit == "h")
         out = std::chrono::hours(n);
+    else if (unit == "d")
+        out = std::chrono::hours(24 * n);
     else
         return "expects a duration such as 500ms, 10s or 5m, got '" + v + "'";
     return {};
+}
+
+// On/off flags: "--enable-tls" alone means true; "--enable-tls=false", DISPATCH_ENABLE_TLS=0 and JSON false too.
+std::string parseSwitch(const std::string &v, bool &out)
+{
+    if (v.empty() || v == "true" || v == "1" || v == "yes" || v == "on")
+        out = true;
+    else if (v == "false" || v == "0" || v == "no" || v == "off")
+        out = false;
+    else
+        return "expects true or false, got '" + v + "'";
+    return {};
+}
+
+bool isSwitch(const std::string &flag)
+{
+    return flag == "debug" || flag == "enable-tls" || flag == "disable-http";
 }
 
 const std::map<std::string, std::pair<std::string, Setter>> &options()
@@ -147,6 +166,21 @@ const std::map<std::string, std::pair<std::string, Setter>> &options()
                                c.runRetention = x;
                                return e;
                            }}},
+        {"stats-minute-retention", {"run statistics at minute resolution are kept this long (default 7d)",
+                                    [](ServerConfig &c, const std::string &v) {
+                                        auto e = parseDuration(v, c.statsMinuteRetention);
+                                        if (e.empty() && c.statsMinuteRetention < std::chrono::minutes(1))
+                                            e = "expects at least 1m";
+                                        return e;
+                                    }}},
+        {"stats-hour-retention", {"run statistics at hour resolution and error groups are kept this long "
+                                  "(default 90d)",
+                                  [](ServerConfig &c, const std::string &v) {
+                                      auto e = parseDuration(v, c.statsHourRetention);
+                                      if (e.empty() && c.statsHourRetention < std::chrono::hours(1))
+                                          e = "expects at least 1h";
+                                      return e;
+                                  }}},
         {"max-body-bytes", {"largest accepted request body (default 64 MiB)",
                             [](ServerConfig &c, const std::string &v) {
                                 uint64_t x;
@@ -154,6 +188,13 @@ const std::map<std::string, std::pair<std::string, Setter>> &options()
                                 c.maxBodyBytes = x;
                                 return e;
                             }}},
+        {"gateway-max-body", {"largest request body the API gateway accepts (default 6 MiB)",
+                              [](ServerConfig &c, const std::string &v) {
+                                  uint64_t x;
+                                  auto e = parseUnsigned(v, 1ull << 34, x);
+                                  c.gatewayMaxBody = x;
+                                  return e;
+                              }}},
         {"python3", {"python interpreter for python3 base images (default /usr/bin/python3)",
                      [](ServerConfig &c, const std::string &v) {
                          c.interpreters["python3"] = v;
@@ -172,6 +213,46 @@ const std::map<std::string, std::pair<std::string, Setter>> &options()
                              c.pipOptions = v;
                              return std::string();
                          }}},
+        {"enable-tls", {"also serve the API and the gateway over HTTPS (self-signed certificate unless given)",
+                        [](ServerConfig &c, const std::string &v) { return parseSwitch(v, c.enableTls); }}},
+        {"tls-certificate", {"PEM certificate (chain) for HTTPS", [](ServerConfig &c, const std::string &v) {
+                                 c.tlsCertificate = v;
+                                 return std::string();
+                             }}},
+        {"tls-certificate-key", {"PEM private key of --tls-certificate", [](ServerConfig &c, const std::string &v) {
+                                     c.tlsCertificateKey = v;
+                                     return std::string();
+                                 }}},
+        {"tls-port", {"HTTPS API port with --enable-tls; 0 picks a free one (default 8443)",
+                      [](ServerConfig &c, const std::string &v) {
+                          uint64_t x;
+                          auto e = parseUnsigned(v, 65535, x);
+                          c.tlsPort = static_cast<uint16_t>(x);
+                          return e;
+                      }}},
+        {"gateway-tls-port", {"HTTPS API gateway port with --enable-tls; 0 picks a free one (default 8444)",
+                              [](ServerConfig &c, const std::string &v) {
+                                  uint64_t x;
+                                  auto e = parseUnsigned(v, 65535, x);
+                                  c.gatewayTlsPort = static_cast<uint16_t>(x);
+                                  return e;
+                              }}},
+        {"disable-http", {"no plain HTTP listeners (needs --enable-tls)",
+                          [](ServerConfig &c, const std::string &v) { return parseSwitch(v, c.disableHttp); }}},
+        // Hidden (no help text): a small history lets tests reach the watch stream's reset.
+        {"watch-history", {"", [](ServerConfig &c, const std::string &v) {
+                               uint64_t x;
+                               auto e = parseUnsigned(v, 10'000'000, x);
+                               if (e.empty() && x == 0)
+                                   e = "expects at least 1";
+                               c.watchHistory = x;
+                               return e;
+                           }}},
+        // Hidden test hook (no help text): delays every event delivery by this duration (ms, or 2s, ...), so
+        // a test can kill the server between an acknowledged emit and its run.
+        {"event-delivery-delay", {"", [](ServerConfig &c, const std::string &v) {
+                                      return parseDuration(v, c.eventDeliveryDelay);
+                                  }}},
     };
     return opts;
 }
@@ -211,7 +292,8 @@ std::string helpText()
            "A Dispatch-Solo-compatible server whose functions run as warm local worker processes.\n\n"
            "Options (each can also be set as DISPATCH_<NAME> in the environment or in the --config JSON file):\n";
     for (const auto &[name, o] : options())
-        out << "  --" << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << o.first << "\n";
+        if (!o.first.empty())
+            out << "  --" << name << std::string(name.size() < 22 ? 22 - name.size() : 1, ' ') << o.first << "\n";
     out << "  --config FILE           JSON configuration file (also DISPATCH_CONFIG)\n"
            "  --version               print the version and exit\n"
            "  --help                  print this help and exit\n";
@@ -256,7 +338,7 @@ Result<ServerConfig> parseConfig(const std::vector<std::string> &args,
         }
         if (!options().count(name))
             return ApiError::badRequest("unknown option --" + name + " (see --help)");
-        if (!hasValue && name != "debug") {
+        if (!hasValue && !isSwitch(name)) {
             if (i + 1 >= args.size())
                 return ApiError::badRequest("--" + name + " needs a value");
             value = args[++i];
@@ -301,6 +383,10 @@ Result<ServerConfig> parseConfig(const std::vector<std::string> &args,
         else
             c.dataDir = "dispatch-data";
     }
+    if (c.disableHttp && !c.enableTls)
+        return ApiError::badRequest("--disable-http needs --enable-tls (there would be no listener)");
+    if (c.tlsCertificate.empty() != c.tlsCertificateKey.empty())
+        return ApiError::badRequest("--tls-certificate and --tls-certificate-key go together");
     if (c.minWorkers > c.maxWorkers)
         return ApiError::badRequest("--min-workers (" + std::to_string(c.minWorkers) + ") exceeds --max-workers (" +
                                     std::to_string(c.maxWorkers) + ")");

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/connection.h"
 
-#include <sqlite3.h>
 #include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 namespace dispatch::store {
 
@@ -25,9 +25,7 @@ Result<std::unique_ptr<Connection>> Connection::open(const std::filesystem::path
     return std::unique_ptr<Connection>(new Connection(db));
 }
 
-Connection::Connection(sqlite3 *db) : m_db(db)
-{
-}
+Connection::Connection(sqlite3 *db) : m_db(db) {}
 
 Connection::~Connection()
 {
@@ -39,7 +37,8 @@ Connection::~Connection()
     const int rc = sqlite3_close(m_db);
     if (rc != SQLITE_OK) {
         spdlog::error("store: closing the database failed: {} ({})", sqlite3_errmsg(m_db), rc);
-        // Unfinalized statements we do not know about keep the handle alive; let SQLite close it when they go.
+        // Unfinalized statements we do not know about keep the handle alive; let SQLite close it when they
+        // go.
         sqlite3_close_v2(m_db);
     }
 }
@@ -71,8 +70,8 @@ Statement Connection::prepare(std::string_view sql)
         return Statement(*this, it->second);
 
     sqlite3_stmt *stmt = nullptr;
-    const int rc = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
-                                      &stmt, nullptr);
+    const int rc = sqlite3_prepare_v3(m_db, sql.data(), static_cast<int>(sql.size()),
+                                      SQLITE_PREPARE_PERSISTENT, &stmt, nullptr);
     if (rc != SQLITE_OK || stmt == nullptr) {
         logError("prepare of " + std::string(sql), rc);
         sqlite3_finalize(stmt);

@@ -3,15 +3,15 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/error.h"
+#include "store/statement.h"
+
 #include <filesystem>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
-
-#include "core/error.h"
-#include "store/statement.h"
 
 struct sqlite3;
 struct sqlite3_stmt;
@@ -40,8 +40,8 @@ public:
     // Like exec, but reports the failure as a message instead of logging it (used while opening).
     bool exec(const char *sql, std::string &error);
 
-    // The cached statement for `sql`, prepared on first use. The returned Statement resets it when it goes away.
-    // On a prepare failure the Statement is invalid (its step() fails) and the error is logged.
+    // The cached statement for `sql`, prepared on first use. The returned Statement resets it when it goes
+    // away. On a prepare failure the Statement is invalid (its step() fails) and the error is logged.
     Statement prepare(std::string_view sql);
 
     // sqlite3_errmsg with the extended result code, for messages.

@@ -1,12 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/schema.h"
 
-#include <iterator>
-#include <string>
-
-#include <spdlog/spdlog.h>
-
 #include "store/connection.h"
+
+#include <iterator>
+#include <spdlog/spdlog.h>
+#include <string>
 
 namespace dispatch::store {
 
@@ -21,8 +20,8 @@ struct Migration
 // Append only: a released migration never changes, a schema change is a new entry.
 //
 // runs: `seq` gives every run a stable position among runs executed in the same nanosecond, so newest-first
-// paging is a total order. The two "executed" indexes carry status and modified_ns so that filters on them are
-// decided inside the index; the table row is only read for rows that are returned.
+// paging is a total order. The two "executed" indexes carry status and modified_ns so that filters on them
+// are decided inside the index; the table row is only read for rows that are returned.
 constexpr Migration kMigrations[] = {
     {1, R"sql(
 CREATE TABLE entities(
@@ -61,6 +60,75 @@ CREATE TABLE meta(
     key   TEXT PRIMARY KEY NOT NULL,
     value TEXT NOT NULL
 ) WITHOUT ROWID, STRICT;
+)sql"},
+    // Run statistics (backend/stats/): rollups per (org, function, minute|hour), kept up to date as runs
+    // finish. `function` '' holds the org's total over every function. `minute`/`hour` is the Unix second the
+    // bucket starts at. h0..h24 are the duration histogram (stats/durationhistogram.h: h<k> counts durations
+    // up to 0.1 ms * 2^k, h24 the longer ones). stats_errors groups failed runs by (type, message).
+    {2, R"sql(
+CREATE TABLE stats_minute(
+    org             TEXT NOT NULL,
+    function        TEXT NOT NULL,
+    minute          INTEGER NOT NULL,
+    count           INTEGER NOT NULL,
+    ready           INTEGER NOT NULL,
+    error           INTEGER NOT NULL,
+    input_errors    INTEGER NOT NULL,
+    function_errors INTEGER NOT NULL,
+    system_errors   INTEGER NOT NULL,
+    cold_starts     INTEGER NOT NULL,
+    duration_sum_ns INTEGER NOT NULL,
+    h0 INTEGER NOT NULL DEFAULT 0, h1 INTEGER NOT NULL DEFAULT 0, h2 INTEGER NOT NULL DEFAULT 0,
+    h3 INTEGER NOT NULL DEFAULT 0, h4 INTEGER NOT NULL DEFAULT 0, h5 INTEGER NOT NULL DEFAULT 0,
+    h6 INTEGER NOT NULL DEFAULT 0, h7 INTEGER NOT NULL DEFAULT 0, h8 INTEGER NOT NULL DEFAULT 0,
+    h9 INTEGER NOT NULL DEFAULT 0, h10 INTEGER NOT NULL DEFAULT 0, h11 INTEGER NOT NULL DEFAULT 0,
+    h12 INTEGER NOT NULL DEFAULT 0, h13 INTEGER NOT NULL DEFAULT 0, h14 INTEGER NOT NULL DEFAULT 0,
+    h15 INTEGER NOT NULL DEFAULT 0, h16 INTEGER NOT NULL DEFAULT 0, h17 INTEGER NOT NULL DEFAULT 0,
+    h18 INTEGER NOT NULL DEFAULT 0, h19 INTEGER NOT NULL DEFAULT 0, h20 INTEGER NOT NULL DEFAULT 0,
+    h21 INTEGER NOT NULL DEFAULT 0, h22 INTEGER NOT NULL DEFAULT 0, h23 INTEGER NOT NULL DEFAULT 0,
+    h24 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(org, function, minute)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX stats_minute_time ON stats_minute(minute);
+
+CREATE TABLE stats_hour(
+    org             TEXT NOT NULL,
+    function        TEXT NOT NULL,
+    hour            INTEGER NOT NULL,
+    count           INTEGER NOT NULL,
+    ready           INTEGER NOT NULL,
+    error           INTEGER NOT NULL,
+    input_errors    INTEGER NOT NULL,
+    function_errors INTEGER NOT NULL,
+    system_errors   INTEGER NOT NULL,
+    cold_starts     INTEGER NOT NULL,
+    duration_sum_ns INTEGER NOT NULL,
+    h0 INTEGER NOT NULL DEFAULT 0, h1 INTEGER NOT NULL DEFAULT 0, h2 INTEGER NOT NULL DEFAULT 0,
+    h3 INTEGER NOT NULL DEFAULT 0, h4 INTEGER NOT NULL DEFAULT 0, h5 INTEGER NOT NULL DEFAULT 0,
+    h6 INTEGER NOT NULL DEFAULT 0, h7 INTEGER NOT NULL DEFAULT 0, h8 INTEGER NOT NULL DEFAULT 0,
+    h9 INTEGER NOT NULL DEFAULT 0, h10 INTEGER NOT NULL DEFAULT 0, h11 INTEGER NOT NULL DEFAULT 0,
+    h12 INTEGER NOT NULL DEFAULT 0, h13 INTEGER NOT NULL DEFAULT 0, h14 INTEGER NOT NULL DEFAULT 0,
+    h15 INTEGER NOT NULL DEFAULT 0, h16 INTEGER NOT NULL DEFAULT 0, h17 INTEGER NOT NULL DEFAULT 0,
+    h18 INTEGER NOT NULL DEFAULT 0, h19 INTEGER NOT NULL DEFAULT 0, h20 INTEGER NOT NULL DEFAULT 0,
+    h21 INTEGER NOT NULL DEFAULT 0, h22 INTEGER NOT NULL DEFAULT 0, h23 INTEGER NOT NULL DEFAULT 0,
+    h24 INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY(org, function, hour)
+) WITHOUT ROWID, STRICT;
+CREATE INDEX stats_hour_time ON stats_hour(hour);
+
+CREATE TABLE stats_errors(
+    org          TEXT NOT NULL,
+    function     TEXT NOT NULL,
+    error_type   TEXT NOT NULL,
+    message_hash INTEGER NOT NULL,
+    message      TEXT NOT NULL,
+    count        INTEGER NOT NULL,
+    first_ns     INTEGER NOT NULL,
+    last_ns      INTEGER NOT NULL,
+    PRIMARY KEY(org, function, error_type, message_hash)
+) STRICT;
+CREATE INDEX stats_errors_function_last ON stats_errors(org, function, last_ns);
+CREATE INDEX stats_errors_last ON stats_errors(last_ns);
 )sql"},
 };
 

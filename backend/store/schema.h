@@ -9,7 +9,7 @@ namespace dispatch::store {
 class Connection;
 
 // The newest schema version this code knows.
-inline constexpr int kSchemaVersion = 1;
+inline constexpr int kSchemaVersion = 2;
 
 // Brings the database to kSchemaVersion, one migration per transaction, and returns the resulting version.
 // A database newer than kSchemaVersion is refused: this server would misread it.

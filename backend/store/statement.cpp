@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "store/statement.h"
 
-#include <sqlite3.h>
-#include <spdlog/spdlog.h>
-
 #include "store/connection.h"
+
+#include <spdlog/spdlog.h>
+#include <sqlite3.h>
 
 namespace dispatch::store {
 
@@ -61,7 +61,8 @@ bool Statement::checkBind(int rc, int index)
 Statement &Statement::bind(int index, std::string_view text)
 {
     if (m_stmt != nullptr)
-        checkBind(sqlite3_bind_text64(m_stmt, index, nonNull(text), text.size(), SQLITE_STATIC, SQLITE_UTF8), index);
+        checkBind(sqlite3_bind_text64(m_stmt, index, nonNull(text), text.size(), SQLITE_STATIC, SQLITE_UTF8),
+                  index);
     return *this;
 }
 
@@ -77,8 +78,9 @@ Statement &Statement::bindBlob(int index, std::string_view bytes)
     if (m_stmt == nullptr)
         return *this;
     // A zero-length blob with a null pointer would become NULL; a zeroblob keeps it an empty BLOB.
-    const int rc = bytes.empty() ? sqlite3_bind_zeroblob(m_stmt, index, 0)
-                                 : sqlite3_bind_blob64(m_stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC);
+    const int rc = bytes.empty()
+                       ? sqlite3_bind_zeroblob(m_stmt, index, 0)
+                       : sqlite3_bind_blob64(m_stmt, index, bytes.data(), bytes.size(), SQLITE_STATIC);
     checkBind(rc, index);
     return *this;
 }

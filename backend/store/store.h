@@ -4,6 +4,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <filesystem>
 #include <functional>
@@ -54,6 +55,66 @@ struct RunQuery
     std::optional<std::string> beforeRunId;
 };
 
+// Run statistics rows: the counts of one bucket (a delta when written, the stored value when read).
+inline constexpr std::size_t kStatsHistogramColumns = 25; // h0..h24
+
+enum class StatsTable
+{
+    Minute,
+    Hour,
+};
+
+struct StatsRow
+{
+    std::string org;
+    std::string function; // "" = every function of the org
+    int64_t time = 0;     // Unix seconds at the start of the minute or hour
+    int64_t count = 0;
+    int64_t ready = 0;
+    int64_t error = 0;
+    int64_t inputErrors = 0;
+    int64_t functionErrors = 0;
+    int64_t systemErrors = 0;
+    int64_t coldStarts = 0;
+    int64_t durationSumNs = 0;
+    std::array<int64_t, kStatsHistogramColumns> histogram{};
+};
+
+struct ErrorGroupRow
+{
+    std::string org;
+    std::string function;
+    std::string type;
+    uint64_t messageHash = 0;
+    std::string message;
+    int64_t count = 0;
+    int64_t firstNs = 0;
+    int64_t lastNs = 0;
+};
+
+struct StatsBatch
+{
+    uint64_t epoch = 0; // increases with every batch; readers learn which batches a snapshot holds
+    std::vector<StatsRow> minutes;
+    std::vector<StatsRow> hours;
+    std::vector<ErrorGroupRow> errors;
+    std::size_t maxErrorGroupsPerFunction = 1000;
+};
+
+struct StatsRead
+{
+    bool ok = false;
+    uint64_t epoch = 0;
+    std::vector<StatsRow> rows;
+};
+
+struct ErrorGroupsRead
+{
+    bool ok = false;
+    uint64_t epoch = 0;
+    std::vector<ErrorGroupRow> rows;
+};
+
 struct StoreOptions
 {
     std::size_t maxBatch = 2048;  // operations per transaction
@@ -99,15 +160,32 @@ public:
         std::string revision;
         int64_t createdNs = 0;
     };
-    std::vector<RevisionInfo> listRevisions(const std::string &org, const std::string &function); // oldest first
+    // Oldest first (by createdNs, then revision).
+    std::vector<RevisionInfo> listRevisions(const std::string &org, const std::string &function);
     void deleteSources(std::string org, std::string function, Done done = {});
 
     // Key/value settings of the server itself (e.g. the event cursor).
     std::optional<std::string> getMeta(const std::string &key);
     void putMeta(std::string key, std::string value, Done done = {});
 
-    // Blocks until everything queued so far is committed and its Done callbacks have returned (shutdown, tests).
-    // Returns at once when called from a Done callback (the writer thread cannot wait for itself).
+    // Run statistics (the rollups of backend/stats/; their meaning is documented there).
+    // Adds every row of `batch` to the stored rows (creating missing ones) and records batch.epoch, all in
+    // one transaction; then trims each touched function to the newest maxErrorGroupsPerFunction groups.
+    void addStats(StatsBatch batch, Done done = {});
+    // Deletes minute rows older than `minuteBefore`, hour rows older than `hourBefore` (Unix s) and error
+    // groups last seen before `errorsBeforeNs`.
+    void deleteStatsBefore(int64_t minuteBefore, int64_t hourBefore, int64_t errorsBeforeNs, Done done = {});
+    // Rows of one (org, function) with fromSeconds <= time < toSeconds, oldest first, read in one snapshot
+    // together with the epoch of the last batch that snapshot holds.
+    StatsRead readStats(StatsTable table, const std::string &org, const std::string &function,
+                        int64_t fromSeconds, int64_t toSeconds);
+    // Error groups of the org (or of one function) seen between fromNs (inclusive) and toNs (exclusive).
+    ErrorGroupsRead readErrorGroups(const std::string &org, const std::optional<std::string> &function,
+                                    int64_t fromNs, int64_t toNs);
+    uint64_t statsEpoch();
+
+    // Blocks until everything queued so far is committed and its Done callbacks have returned (shutdown,
+    // tests). Returns at once when called from a Done callback (the writer thread cannot wait for itself).
     void flush();
     std::size_t queuedWrites() const; // queued or in the transaction being committed
 

@@ -72,8 +72,7 @@ struct Probe
         std::lock_guard lock(mutex);
         threads.emplace_back(std::move(work));
     }
-    template <typename Predicate>
-    bool waitFor(Predicate predicate)
+    template <typename Predicate> bool waitFor(Predicate predicate)
     {
         std::unique_lock lock(mutex);
         return changed.wait_for(lock, kWait, predicate);
@@ -188,7 +187,8 @@ public:
         if (ec || !m_tlsStream)
             return ec;
         SSL_set_tlsext_host_name(m_tlsStream->native_handle(), "localhost");
-        return run([&](auto &, auto done) { m_tlsStream->async_handshake(net::ssl::stream_base::client, done); });
+        return run(
+            [&](auto &, auto done) { m_tlsStream->async_handshake(net::ssl::stream_base::client, done); });
     }
 
     error_code send(const http::Request &request)
@@ -207,7 +207,8 @@ public:
         bhttp::response_parser<bhttp::string_body> parser;
         parser.body_limit(boost::none);
         parser.skip(headRequest);
-        const error_code ec = run([&](auto &stream, auto done) { bhttp::async_read(stream, m_buffer, parser, done); });
+        const error_code ec =
+            run([&](auto &stream, auto done) { bhttp::async_read(stream, m_buffer, parser, done); });
         if (error)
             *error = ec;
         if (ec)
@@ -217,7 +218,8 @@ public:
 
     error_code receiveHeader(bhttp::response_parser<bhttp::string_body> &parser)
     {
-        return run([&](auto &stream, auto done) { bhttp::async_read_header(stream, m_buffer, parser, done); });
+        return run(
+            [&](auto &stream, auto done) { bhttp::async_read_header(stream, m_buffer, parser, done); });
     }
 
     error_code receiveSome(bhttp::response_parser<bhttp::string_body> &parser)
@@ -229,9 +231,8 @@ public:
     error_code receiveUntilClosed()
     {
         for (;;) {
-            const error_code ec = run([&](auto &stream, auto done) {
-                stream.async_read_some(m_buffer.prepare(64 * 1024), done);
-            });
+            const error_code ec = run(
+                [&](auto &stream, auto done) { stream.async_read_some(m_buffer.prepare(64 * 1024), done); });
             m_buffer.clear();
             if (ec)
                 return ec;
@@ -246,14 +247,14 @@ public:
 
     static bool isClosed(const error_code &ec)
     {
-        return ec == net::error::eof || ec == net::error::connection_reset || ec == net::ssl::error::stream_truncated;
+        return ec == net::error::eof || ec == net::error::connection_reset ||
+               ec == net::ssl::error::stream_truncated;
     }
 
 private:
     beast::tcp_stream &tcpStream() { return m_tlsStream ? m_tlsStream->next_layer() : *m_tcpStream; }
 
-    template <typename Operation>
-    error_code run(Operation operation)
+    template <typename Operation> error_code run(Operation operation)
     {
         error_code result = net::error::timed_out;
         tcpStream().expires_after(kWait);
@@ -307,8 +308,8 @@ std::optional<SelfSigned> makeSelfSigned()
     X509_gmtime_adj(X509_getm_notAfter(cert.get()), 24 * 3600);
     X509_set_pubkey(cert.get(), key.get());
     X509_NAME *name = X509_get_subject_name(cert.get());
-    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("localhost"), -1,
-                               -1, 0);
+    X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, reinterpret_cast<const unsigned char *>("localhost"),
+                               -1, -1, 0);
     X509_set_issuer_name(cert.get(), name);
     X509V3_CTX extensionContext;
     X509V3_set_ctx_nodb(&extensionContext);
@@ -356,7 +357,8 @@ private slots:
         QCOMPARE(response->body(), std::string("{\"target\":\"/hello\"}"));
         QCOMPARE(std::string((*response)[bhttp::field::content_type]), std::string("application/json"));
         QCOMPARE(std::string((*response)[bhttp::field::server]), std::string("dispatch-server"));
-        QCOMPARE(std::string((*response)[bhttp::field::content_length]), std::to_string(response->body().size()));
+        QCOMPARE(std::string((*response)[bhttp::field::content_length]),
+                 std::to_string(response->body().size()));
         QVERIFY(response->keep_alive());
 
         const auto context = runner.probe().request(0);
@@ -393,8 +395,9 @@ private slots:
         QVERIFY(runner.ok());
         Client client;
         QCOMPARE(client.connect(runner.port()), error_code{});
-        QCOMPARE(client.sendRaw("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"),
-                 error_code{});
+        QCOMPARE(
+            client.sendRaw("GET /first HTTP/1.1\r\nHost: x\r\n\r\nGET /second HTTP/1.1\r\nHost: x\r\n\r\n"),
+            error_code{});
         const auto first = client.receive();
         const auto second = client.receive();
         QVERIFY(first && second);
@@ -479,7 +482,8 @@ private slots:
         QVERIFY(response);
         QCOMPARE(response->result_int(), 413u);
         QCOMPARE(response->body(),
-                 std::string("{\"code\":413,\"message\":\"request body is larger than the limit of 1024 bytes\"}"));
+                 std::string(
+                     "{\"code\":413,\"message\":\"request body is larger than the limit of 1024 bytes\"}"));
         QVERIFY(!response->keep_alive());
         QVERIFY(Client::isClosed(client.receiveUntilClosed()));
         QCOMPARE(runner.probe().requestCount(), std::size_t(0));
@@ -513,7 +517,8 @@ private slots:
         QVERIFY(runner.ok());
         Client client;
         QCOMPARE(client.connect(runner.port()), error_code{});
-        QCOMPARE(client.sendRaw("POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"),
+        QCOMPARE(client.sendRaw(
+                     "POST /p HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\nExpect: 100-continue\r\n\r\n"),
                  error_code{});
         const auto interim = client.receive();
         QVERIFY(interim);
@@ -635,6 +640,7 @@ private slots:
             QCOMPARE(client.receiveSome(parser), error_code{});
         QCOMPARE(parser.get().body(), std::string("data: one\n\ndata: two\n\n"));
         QVERIFY(Client::isClosed(client.receiveUntilClosed()));
+        client.close(); // the server half-closed and waits (a little) for the client to finish
         QTRY_COMPARE_WITH_TIMEOUT(runner.server().openConnections(), std::size_t(0), 10000);
     }
 
@@ -719,6 +725,23 @@ private slots:
         error_code ec;
         QVERIFY(!plain.receive(&ec));
         QVERIFY(ec != net::error::timed_out && ec != beast::error::timeout);
+    }
+
+    void tlsHandshakeTimesOut()
+    {
+        const auto credentials = makeSelfSigned();
+        QVERIFY(credentials);
+        auto options = testOptions();
+        options.tls = std::make_shared<net::ssl::context>(net::ssl::context::tls_server);
+        options.tls->use_certificate_chain(net::buffer(credentials->certificatePem));
+        options.tls->use_private_key(net::buffer(credentials->keyPem), net::ssl::context::pem);
+        options.tlsHandshakeTimeout = std::chrono::seconds(1);
+        Runner runner(options, answerOk);
+        QVERIFY(runner.ok());
+        Client silent; // connects and never says hello
+        QCOMPARE(silent.connect(runner.port()), error_code{});
+        QVERIFY(Client::isClosed(silent.receiveUntilClosed()));
+        QTRY_COMPARE_WITH_TIMEOUT(runner.server().openConnections(), std::size_t(0), 10000);
     }
 
     void ipv6Host()
@@ -831,6 +854,7 @@ private slots:
         QCOMPARE(response->body(), std::string("\"finished\""));
         QVERIFY(!response->keep_alive());
         QVERIFY(Client::isClosed(busy.receiveUntilClosed()));
+        busy.close();
         QTRY_COMPARE_WITH_TIMEOUT(runner.server().openConnections(), std::size_t(0), 10000);
         runner.server().stop(); // idempotent
     }

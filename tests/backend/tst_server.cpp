@@ -557,6 +557,31 @@ private slots:
         QVERIFY(del.body.isEmpty());
     }
 
+    void sandboxHidesTheServersFiles()
+    {
+        if (!server->output().contains("bubblewrap sandbox"))
+            QSKIP("bubblewrap cannot create a sandbox on this host; the server runs functions unsandboxed");
+        auto f = api->createFunction(QStringLiteral("probe"), QStringLiteral("python3"),
+                                     QStringLiteral("python3/probe.py"), QStringLiteral("probe.handle"));
+        QCOMPARE(f.value("status", ""), std::string("READY"));
+        const std::string db = (server->dataDir() + QStringLiteral("/dispatch.db")).toStdString();
+        const std::string key = (server->dataDir() + QStringLiteral("/secrets.key")).toStdString();
+        // Another function's source (hello-world's revision directory).
+        const std::string other = (server->dataDir() + QStringLiteral("/functions/dispatch/hello-world")).toStdString();
+        auto run = exec(QStringLiteral("probe"), {{"read", {db, key, other + "/x", "/etc/hostname"}},
+                                                  {"write", {"/usr/dispatch-probe", "/tmp/dispatch-probe", "probe-out.txt"}}});
+        const auto out = run["output"];
+        QVERIFY2(out.is_object(), run.dump().c_str());
+        QCOMPARE(out.value(db, ""), std::string("FileNotFoundError"));
+        QCOMPARE(out.value(key, ""), std::string("FileNotFoundError"));
+        QCOMPARE(out.value(other + "/x", ""), std::string("FileNotFoundError"));
+        QCOMPARE(out.value("/etc/hostname", ""), std::string("readable"));   // read-only system
+        QVERIFY(out.value("/usr/dispatch-probe", "") != "writable");          // ... is not writable
+        QCOMPARE(out.value("/tmp/dispatch-probe", ""), std::string("writable")); // private /tmp
+        QCOMPARE(out.value("probe-out.txt", ""), std::string("writable"));       // its own directory
+        QVERIFY(!QFile::exists(QStringLiteral("/tmp/dispatch-probe")));          // the host's /tmp is untouched
+    }
+
     void orgIsolation()
     {
         DispatchClient other(server->apiBase(), QStringLiteral("other-org"));
