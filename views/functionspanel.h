@@ -1,0 +1,73 @@
+// Functions: create from a file or folder, edit, run (exec dialog), delete with dependants, seed images.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include "resourcepanel.h"
+#include "execdialog.h"
+#include "formdialog.h"
+#include "resourceview.h"
+
+#include <QPointer>
+
+class QPushButton;
+class QLabel;
+
+namespace dispatch::views {
+
+class Demo;
+class ExecDialog;
+class FormDialog;
+
+class FunctionsView : public ResourceView
+{
+    Q_OBJECT
+public:
+    FunctionsView(Workspace *workspace, Demo *demo, QWidget *parent = nullptr);
+
+    QAction *execAction() const { return m_exec; }
+    QAction *seedAction() const { return m_seed; }
+    // The dialog opened last (tests drive it); null when closed.
+    FormDialog *formDialog() const { return m_form; }
+    ExecDialog *execDialog() const { return m_execDialog; }
+    ExecDialog *openExec(const QString &function, const QString &input = {});
+
+public slots:
+    void createItem() override;
+    void editItem() override;
+
+signals:
+    void showRunsRequested(const QString &function);
+
+protected:
+    QList<QPair<QString, QString>> keyFields(const Json &object) const override;
+    QStringList dependantsOf(const QString &name) const override;
+    QString emptyText() const override;
+    void currentChanged(const Json &object) override;
+
+private:
+    void openForm(const Json &existing);
+
+    Demo *m_demo = nullptr;
+    QAction *m_exec = nullptr;
+    QAction *m_seed = nullptr;
+    QPushButton *m_showRuns = nullptr;
+    QPointer<FormDialog> m_form;
+    QPointer<ExecDialog> m_execDialog;
+};
+
+class FunctionsPanel : public ResourcePanel
+{
+    Q_OBJECT
+public:
+    FunctionsPanel(Workspace *workspace, Demo *demo, QWidget *parent = nullptr);
+    FunctionsView *view() const { return m_view; }
+    void execFunction(const QString &function, const QString &input);
+
+signals:
+    void showRunsRequested(const QString &function);
+
+private:
+    FunctionsView *m_view = nullptr;
+};
+
+} // namespace dispatch::views

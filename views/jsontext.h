@@ -1,0 +1,25 @@
+// JSON shown to people: indented, keys sorted as the server sent them, monospace.
+// SPDX-License-Identifier: GPL-3.0-or-later
+#pragma once
+
+#include <QString>
+#include <QVariant>
+
+#include <nlohmann/json.hpp>
+
+class QPlainTextEdit;
+
+namespace dispatch::views {
+
+QString prettyJson(const nlohmann::json &json);
+QString prettyJson(const QVariant &value); // QVariantMap / QVariantList / scalar
+nlohmann::json toJson(const QVariant &value);
+QVariant toVariant(const nlohmann::json &json);
+// A read-only, monospace text view for JSON and logs.
+QPlainTextEdit *makeCodeView(QWidget *parent, const QString &objectName);
+// Human-readable durations and times.
+QString formatDurationNs(qint64 ns);
+QString formatUnixNs(qint64 ns);
+QString formatUnixSeconds(qint64 s);
+
+} // namespace dispatch::views
