@@ -22,6 +22,11 @@ QList<ResourceTableModel::ColumnSpec> ApisModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json ApisModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::Api>());
+}
+
 QVector<QVariant> ApisModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::Api>();

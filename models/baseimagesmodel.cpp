@@ -14,6 +14,11 @@ QList<ResourceTableModel::ColumnSpec> BaseImagesModel::columns() const
             {tr("Language")}, {tr("Created"), ColumnType::Time},   {tr("Tags"), ColumnType::List}};
 }
 
+Json BaseImagesModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::BaseImage>());
+}
+
 QVector<QVariant> BaseImagesModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::BaseImage>();

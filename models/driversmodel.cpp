@@ -21,6 +21,11 @@ QList<ResourceTableModel::ColumnSpec> DriversModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json DriversModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::EventDriver>());
+}
+
 QVector<QVariant> DriversModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::EventDriver>();

@@ -18,6 +18,11 @@ QList<ResourceTableModel::ColumnSpec> DriverTypesModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json DriverTypesModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::EventDriverType>());
+}
+
 QVector<QVariant> DriverTypesModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::EventDriverType>();

@@ -21,6 +21,11 @@ QList<ResourceTableModel::ColumnSpec> FunctionsModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json FunctionsModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::Function>());
+}
+
 QVector<QVariant> FunctionsModel::rawValues(const Json &object) const
 {
     const auto f = object.get<wire::Function>();

@@ -15,6 +15,11 @@ QList<ResourceTableModel::ColumnSpec> ImagesModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json ImagesModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::Image>());
+}
+
 QVector<QVariant> ImagesModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::Image>();

@@ -197,7 +197,11 @@ void ResourceTableModel::ensureColumns() const
 ResourceTableModel::Row ResourceTableModel::makeRow(const Json &object) const
 {
     Row row;
-    row.object = normalize(object);
+    try {
+        row.object = normalize(object);
+    } catch (const std::exception &) {
+        row.object = object; // not the shape we know: keep it as it came
+    }
     row.name = jsonString(row.object, "name");
     try {
         row.raw = rawValues(row.object);

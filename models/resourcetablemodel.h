@@ -112,7 +112,9 @@ protected:
     virtual QList<ColumnSpec> columns() const = 0;
     // The raw value of every column (parse the object once, with the wire models).
     virtual QVector<QVariant> rawValues(const Json &object) const = 0;
-    // The object as kept (e.g. secrets: values dropped, keys listed). Default: unchanged.
+    // The object as kept: the wire model's shape (one shape whether it came from a list, a single GET or the
+    // change feed, whose stored documents carry extra fields), secrets without values. May throw (wrong types);
+    // the object is then kept as it came. Default: unchanged.
     virtual Json normalize(const Json &object) const { return object; }
     // DisplayRole of a cell; default formatValue(columns()[column].type, raw).
     virtual QString displayText(int column, const QVariant &raw, const Json &object) const;

@@ -204,7 +204,8 @@ ApiResult RestClient::resultFrom(QNetworkReply *reply, const Endpoint &endpoint,
 {
     ApiResult r;
     r.status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-    r.body = reply->readAll();
+    if (reply->isOpen()) // an aborted reply (timeout, cancel) is closed
+        r.body = reply->readAll();
     if (!r.body.isEmpty())
         r.json = Json::parse(r.body.constBegin(), r.body.constEnd(), nullptr, false);
     if (r.json.is_discarded())

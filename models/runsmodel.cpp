@@ -341,11 +341,11 @@ void RunsModel::applyPage(const Json &list, bool)
     // the insert, so a view that asks for more as soon as rows arrive does not ask in vain.
     if (fullList || received < asked || unseen == 0)
         m_complete = true;
-    const bool first = !m_loaded;
+    const bool firstPage = !m_loaded;
     m_loaded = true;
     if (!fresh.empty()) {
-        const int first = int(m_rows.size());
-        beginInsertRows({}, first, first + int(fresh.size()) - 1);
+        const int at = int(m_rows.size());
+        beginInsertRows({}, at, at + int(fresh.size()) - 1);
         for (auto &row : fresh) {
             m_keyOf.insert(row.id, m_frontKey + qint64(m_rows.size()));
             m_rows.push_back(std::move(row));
@@ -353,7 +353,7 @@ void RunsModel::applyPage(const Json &list, bool)
         endInsertRows();
     }
     emit pageLoaded(int(fresh.size()));
-    if (first) {
+    if (firstPage) {
         flush(); // live runs that arrived while the first page was on its way
         updateLiveMode();
     }

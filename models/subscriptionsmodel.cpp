@@ -19,6 +19,11 @@ QList<ResourceTableModel::ColumnSpec> SubscriptionsModel::columns() const
             {tr("Tags"), ColumnType::List}};
 }
 
+Json SubscriptionsModel::normalize(const Json &object) const
+{
+    return Json(object.get<wire::Subscription>());
+}
+
 QVector<QVariant> SubscriptionsModel::rawValues(const Json &object) const
 {
     const auto m = object.get<wire::Subscription>();

@@ -21,6 +21,7 @@ public:
 
 protected:
     QList<ColumnSpec> columns() const override;
+    Json normalize(const Json &object) const override;
     QVector<QVariant> rawValues(const Json &object) const override;
     QString functionOf(const Json &object) const override;
 };

@@ -1,16 +1,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "stats/runcounters.h"
 
+#include <iterator>
+
+#include <spdlog/fmt/fmt.h>
+
 namespace dispatch::stats {
-
-namespace {
-
-nlohmann::json orNull(const std::optional<double> &v)
-{
-    return v ? nlohmann::json(*v) : nlohmann::json(nullptr);
-}
-
-} // namespace
 
 ErrorType errorTypeOf(std::string_view type)
 {
@@ -55,24 +50,39 @@ void RunCounters::merge(const RunCounters &other)
     histogram.merge(other.histogram);
 }
 
+void RunCounters::appendJson(std::string &out, std::optional<int64_t> time) const
+{
+    auto it = std::back_inserter(out);
+    out += '{';
+    if (time)
+        fmt::format_to(it, "\"time\":{},", *time);
+    fmt::format_to(it,
+                   "\"count\":{},\"ready\":{},\"error\":{},\"errorTypes\":{{\"{}\":{},\"{}\":{},\"{}\":{}}},"
+                   "\"coldStarts\":{}",
+                   count, ready, error, kErrorTypeNames[0], errorTypes[0], kErrorTypeNames[1], errorTypes[1],
+                   kErrorTypeNames[2], errorTypes[2], coldStarts);
+    // Finite doubles in fmt's shortest round-trip form are valid JSON numbers.
+    auto number = [&it](const char *name, std::optional<double> v) {
+        if (v)
+            fmt::format_to(it, ",\"{}\":{}", name, *v);
+        else
+            fmt::format_to(it, ",\"{}\":null", name);
+    };
+    number("p50", histogram.quantileMs(0.50));
+    number("p95", histogram.quantileMs(0.95));
+    number("p99", histogram.quantileMs(0.99));
+    const uint64_t timed = histogram.total();
+    number("meanMs", timed > 0 ? std::optional<double>(static_cast<double>(durationSumNs) /
+                                                        static_cast<double>(timed) / 1e6)
+                               : std::nullopt);
+    out += '}';
+}
+
 nlohmann::json RunCounters::toJson() const
 {
-    nlohmann::json types = nlohmann::json::object();
-    for (std::size_t i = 0; i < kErrorTypes; ++i)
-        types[std::string(kErrorTypeNames[i])] = errorTypes[i];
-    const uint64_t timed = histogram.total();
-    std::optional<double> mean;
-    if (timed > 0)
-        mean = static_cast<double>(durationSumNs) / static_cast<double>(timed) / 1e6;
-    return {{"count", count},
-            {"ready", ready},
-            {"error", error},
-            {"errorTypes", std::move(types)},
-            {"coldStarts", coldStarts},
-            {"p50", orNull(histogram.quantileMs(0.50))},
-            {"p95", orNull(histogram.quantileMs(0.95))},
-            {"p99", orNull(histogram.quantileMs(0.99))},
-            {"meanMs", orNull(mean)}};
+    std::string text;
+    appendJson(text);
+    return nlohmann::json::parse(text);
 }
 
 } // namespace dispatch::stats

@@ -55,6 +55,12 @@ Result<Window> parseWindow(const api::QueryParams &query, int64_t nowSeconds)
     return w;
 }
 
+// A JSON string; invalid UTF-8 (an org header can hold anything) is replaced, never thrown about.
+std::string jsonString(const std::string &s)
+{
+    return nlohmann::json(s).dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
 nlohmann::json functionJson(const std::optional<std::string> &function)
 {
     return function ? nlohmann::json(*function) : nlohmann::json(nullptr);
@@ -117,21 +123,23 @@ void StatsApi::stats(const api::RouteRequest &request, const api::Reply &reply)
     if (!answer.ok)
         return reply(ApiError::internal("the run statistics could not be read"));
 
-    nlohmann::json buckets = nlohmann::json::array();
-    for (const StatsBucket &b : answer.buckets) {
-        nlohmann::json j = b.counters.toJson();
-        j["time"] = b.time;
-        buckets.push_back(std::move(j));
+    // Written directly (not through a JSON tree): the buckets are most of the answer and all numbers.
+    api::Answer out;
+    std::string &body = out.rawBody;
+    body.reserve(256 + answer.buckets.size() * 240);
+    body += "{\"org\":" + jsonString(request.org) + ",\"function\":" +
+            (window->function ? jsonString(*window->function) : std::string("null")) + ",\"resolution\":\"" +
+            (resolution == Resolution::Minute ? "minute" : "hour") + "\",\"from\":" + std::to_string(window->from) +
+            ",\"to\":" + std::to_string(window->to) + ",\"buckets\":[";
+    for (std::size_t i = 0; i < answer.buckets.size(); ++i) {
+        if (i > 0)
+            body += ',';
+        answer.buckets[i].counters.appendJson(body, answer.buckets[i].time);
     }
-    reply(api::Answer{200,
-                      {{"org", request.org},
-                       {"function", functionJson(window->function)},
-                       {"resolution", resolution == Resolution::Minute ? "minute" : "hour"},
-                       {"from", window->from},
-                       {"to", window->to},
-                       {"buckets", std::move(buckets)},
-                       {"total", answer.total.toJson()}},
-                      false});
+    body += "],\"total\":";
+    answer.total.appendJson(body);
+    body += '}';
+    reply(std::move(out));
 }
 
 void StatsApi::errors(const api::RouteRequest &request, const api::Reply &reply)

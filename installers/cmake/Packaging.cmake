@@ -26,6 +26,17 @@ if(NOT DISPATCH_RELEASE_DATE MATCHES "^[0-9]+-[0-9]+-[0-9]+$" OR DISPATCH_RELEAS
   string(TIMESTAMP DISPATCH_RELEASE_DATE "%Y-%m-%d" UTC)
   string(TIMESTAMP DISPATCH_RELEASE_DATE_RFC2822 "%a, %d %b %Y %H:%M:%S +0000" UTC)
 endif()
+# Copyright years for the Debian copyright file: from the first commit to the one built.
+string(SUBSTRING "${DISPATCH_RELEASE_DATE}" 0 4 _dispatch_last_year)
+execute_process(COMMAND git log --max-parents=0 --format=%cd --date=format:%Y HEAD
+  WORKING_DIRECTORY "${PROJECT_SOURCE_DIR}" OUTPUT_VARIABLE _dispatch_first_year
+  OUTPUT_STRIP_TRAILING_WHITESPACE ERROR_QUIET)
+string(REGEX MATCH "^[0-9][0-9][0-9][0-9]" _dispatch_first_year "${_dispatch_first_year}")
+if(_dispatch_first_year AND _dispatch_first_year LESS _dispatch_last_year)
+  set(DISPATCH_COPYRIGHT_YEARS "${_dispatch_first_year}-${_dispatch_last_year}")
+else()
+  set(DISPATCH_COPYRIGHT_YEARS "${_dispatch_last_year}")
+endif()
 
 # ---------------------------------------------------------------------------------------------------------------
 # Install rules shared by every platform
@@ -91,8 +102,8 @@ if(UNIX AND NOT APPLE)
   set(DISPATCH_DEB_VERSION "${PROJECT_VERSION}")
   configure_file("${_dispatch_installers}/linux/changelog.in" "${_dispatch_gen}/changelog" @ONLY)
   _dispatch_gzip("${_dispatch_gen}/changelog" "${_dispatch_gen}/changelog.gz")
-  install(FILES "${_dispatch_installers}/linux/copyright" "${_dispatch_gen}/changelog.gz"
-    DESTINATION "${DISPATCH_DOC_DIR}")
+  configure_file("${_dispatch_installers}/linux/copyright.in" "${_dispatch_gen}/copyright" @ONLY)
+  install(FILES "${_dispatch_gen}/copyright" "${_dispatch_gen}/changelog.gz" DESTINATION "${DISPATCH_DOC_DIR}")
 endif()
 
 # ---------------------------------------------------------------------------------------------------------------

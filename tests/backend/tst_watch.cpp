@@ -405,7 +405,6 @@ private slots:
         slow.setReadBufferSize(1024);
         slow.connectToHost(QStringLiteral("127.0.0.1"), server->apiPort());
         QVERIFY(slow.waitForConnected(kWaitMs));
-        slow.setSocketOption(QAbstractSocket::ReceiveBufferSizeSocketOption, 4096);
         slow.write("GET /v1/watch HTTP/1.1\r\nHost: localhost\r\nX-Dispatch-Org: dispatch\r\nCookie: c\r\n\r\n");
         QVERIFY(QTest::qWaitFor([&] { return slow.bytesAvailable() > 0; }, kWaitMs));
         QVERIFY(slow.peek(64).startsWith("HTTP/1.1 200"));

@@ -9,6 +9,7 @@
 #include <QPlainTextEdit>
 #include <QPushButton>
 #include <QTableView>
+#include <QTableWidget>
 #include <QTemporaryDir>
 #include <QTest>
 
@@ -27,10 +28,12 @@
 #include "runsmodel.h"
 #include "runspanel.h"
 #include "secretsmodel.h"
+#include "subscriptionsmodel.h"
 #include "secretspanel.h"
 #include "serverpanel.h"
 #include "settingsdialog.h"
 #include "shortcutsdialog.h"
+#include "contextbanner.h"
 #include "tst_guisupport.h"
 
 using namespace dispatch;

@@ -17,6 +17,7 @@
 #include "runsmodel.h"
 #include "runspanel.h"
 #include "serverpanel.h"
+#include "contextbanner.h"
 #include "tst_guisupport.h"
 
 using namespace dispatch;

@@ -134,9 +134,11 @@ private slots:
         // A refresh with nothing new changes nothing.
         const int changesBefore = int(spy.changes.count());
         QSignalSpy refreshed(&model, &ResourceTableModel::refreshed);
+        const Json beforeRefresh = model.object(QStringLiteral("live-fn"));
         model.refresh();
         QVERIFY(refreshed.wait(kWaitMs));
-        QCOMPARE(int(spy.changes.count()), changesBefore);
+        QVERIFY2(int(spy.changes.count()) == changesBefore,
+                 (beforeRefresh.dump() + "\n" + model.object(QStringLiteral("live-fn")).dump()).c_str());
 
         // A delete removes the row.
         QCOMPARE(api->del(QStringLiteral("/v1/function/live-fn")).status, 200);
