@@ -4,9 +4,11 @@
 #include "apispanel.h"
 #include "contextbanner.h"
 #include "contextstore.h"
+#include "commandpalette.h"
 #include "contextswitcher.h"
 #include "demo.h"
 #include "eventspanel.h"
+#include "functionsmodel.h"
 #include "functionspanel.h"
 #include "imagespanel.h"
 #include "localserver.h"
@@ -14,6 +16,7 @@
 #include "messagebar.h"
 #include "panel.h"
 #include "restclient.h"
+#include "roles.h"
 #include "runspanel.h"
 #include "secretspanel.h"
 #include "serverpanel.h"
@@ -26,9 +29,12 @@
 #include <QApplication>
 #include <QCloseEvent>
 #include <QHBoxLayout>
+#include <QKeyEvent>
 #include <QLabel>
 #include <QLineEdit>
 #include <QListWidget>
+#include <QListView>
+#include <QMenu>
 #include <QMenuBar>
 #include <QMessageBox>
 #include <QSettings>
@@ -131,6 +137,9 @@ MainWindow::MainWindow(Workspace *workspace, models::ContextStore *contexts, mod
     connect(question, &QShortcut::activated, this, &MainWindow::showShortcuts);
 
     buildMenus();
+    // Ctrl+K is also "delete to the end of the line" in every line edit, which would swallow it whenever a filter
+    // box has focus; the palette's key wins inside this window (line edits keep Ctrl+K in other windows).
+    qApp->installEventFilter(this);
     buildStatusBar();
 
     connect(m_workspace->client(), &models::RestClient::connectionStateChanged, this,
@@ -212,7 +221,83 @@ void MainWindow::buildMenus()
     auto *keys = help->addAction(tr("&Keyboard shortcuts"), this, &MainWindow::showShortcuts);
     keys->setShortcut(QKeySequence(Qt::Key_Question));
     keys->setShortcutContext(Qt::WidgetShortcut);
+    auto *palette = help->addAction(tr("&Command palette\u2026"), this, &MainWindow::showCommandPalette);
+    palette->setObjectName(QStringLiteral("commandPaletteAction"));
+    palette->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_K));
+    addAction(palette);
     help->addAction(tr("&About Dispatch Console"), this, &MainWindow::showAbout);
+}
+
+bool MainWindow::eventFilter(QObject *watched, QEvent *event)
+{
+    if (event->type() == QEvent::ShortcutOverride) {
+        auto *key = static_cast<QKeyEvent *>(event);
+        auto *widget = qobject_cast<QWidget *>(watched);
+        if (key->key() == Qt::Key_K && key->modifiers() == Qt::ControlModifier && widget && widget->window() == this) {
+            event->ignore(); // not overridden: the shortcut map runs the palette action
+            return true;
+        }
+    }
+    return QMainWindow::eventFilter(watched, event);
+}
+
+void MainWindow::showCommandPalette()
+{
+    if (!m_palette)
+        m_palette = new CommandPalette(this);
+    m_palette->clearEntries();
+    // Menu actions, with the menu they live in as the section.
+    const auto menus = menuBar()->actions();
+    for (QAction *top : menus) {
+        QMenu *menu = top->menu();
+        if (!menu)
+            continue;
+        const QString section = top->text().remove(QLatin1Char('&'));
+        for (QAction *a : menu->actions()) {
+            if (a->isSeparator() || a->menu() || !a->isEnabled())
+                continue;
+            if (a->objectName() == QLatin1String("commandPaletteAction"))
+                continue;
+            QString text = a->text().remove(QLatin1Char('&'));
+            if (text.endsWith(QChar(0x2026)))
+                text.chop(1);
+            m_palette->addEntry(section, text, a->shortcut().toString(QKeySequence::NativeText),
+                                [action = QPointer<QAction>(a)] {
+                                    if (action)
+                                        action->trigger();
+                                });
+        }
+    }
+    // Every function: opens it on the Functions page.
+    const QString fnSection = tr("Function");
+    auto *functions = m_workspace->functions();
+    for (int row = 0; row < functions->rowCount(); ++row) {
+        const QString name = functions->index(row, 0).data(models::KeyRole).toString();
+        if (name.isEmpty())
+            continue;
+        m_palette->addEntry(fnSection, name, {}, [this, name] {
+            showPage(FunctionsPage);
+            functionsPanel()->view()->selectName(name);
+        });
+        m_palette->addEntry(tr("Runs of"), name, {}, [this, name] {
+            showPage(RunsPage);
+            runsPanel()->showFunction(name);
+        });
+    }
+    // Every context but the current one.
+    for (const QString &name : m_contexts->names()) {
+        if (name == m_contexts->current())
+            continue;
+        m_palette->addEntry(tr("Switch to context"), name, {}, [this, name] { switchContext(name); });
+    }
+    m_palette->searchEdit()->clear();
+    m_palette->list()->setCurrentIndex(m_palette->list()->model()->index(0, 0));
+    const QRect area = geometry();
+    m_palette->move(area.x() + (area.width() - m_palette->width()) / 2, area.y() + 60);
+    m_palette->show();
+    m_palette->raise();
+    m_palette->activateWindow();
+    m_palette->searchEdit()->setFocus();
 }
 
 void MainWindow::buildStatusBar()
@@ -463,6 +548,7 @@ QList<ShortcutEntry> MainWindow::shortcuts() const
     for (int i = 0; i < m_panels.size(); ++i)
         out.append({nav, QKeySequence(Qt::CTRL | static_cast<Qt::Key>(Qt::Key_1 + i)),
                     tr("Go to %1").arg(m_panels[i]->title())});
+    out.append({nav, QKeySequence(Qt::CTRL | Qt::Key_K), tr("Command palette: every action, page, function and context")});
     out.append({nav, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_L), tr("Switch context")});
     out.append({nav, QKeySequence(Qt::Key_Slash), tr("Filter the current table")});
     out.append({nav, QKeySequence(Qt::Key_Question), tr("Show this list")});

@@ -21,6 +21,7 @@ class LogModel;
 
 namespace dispatch::views {
 
+class CommandPalette;
 class ContextBanner;
 class Demo;
 class Panel;
@@ -68,6 +69,7 @@ public:
     ImagesPanel *imagesPanel() const;
     SecretsPanel *secretsPanel() const;
     ServerPanel *serverPanel() const;
+    CommandPalette *commandPalette() const { return m_palette; } // null until first shown
 
     QString connectionText() const;
     QString localServerText() const;
@@ -83,12 +85,14 @@ public slots:
     void showShortcuts();
     void showContextSwitcher();
     void showAbout();
+    void showCommandPalette();
 
 signals:
     void contextSwitched(const QString &name);
 
 protected:
     void changeEvent(QEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void buildMenus();
@@ -104,6 +108,7 @@ private:
     QPointer<models::LocalServer> m_localServer;
     models::LogModel *m_log = nullptr;
     Demo *m_demo = nullptr;
+    CommandPalette *m_palette = nullptr;
     ContextBanner *m_strip = nullptr;
     QListWidget *m_nav = nullptr;
     QStackedWidget *m_stack = nullptr;

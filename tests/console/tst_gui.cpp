@@ -34,6 +34,8 @@
 #include "settingsdialog.h"
 #include "shortcutsdialog.h"
 #include "contextbanner.h"
+#include "commandpalette.h"
+#include <QListView>
 #include "tst_guisupport.h"
 
 using namespace dispatch;
@@ -49,6 +51,7 @@ private slots:
     void navigationAndShortcuts();
     void validationBeforeSending();
     void seedWalkthrough();
+    void commandPalette();
     void apiTryIt();
     void secretsHiddenUntilRevealed();
     void deleteListsDependants();
@@ -291,6 +294,10 @@ void TestGui::snapAll(const QString &suffix)
         snap(&d, QStringLiteral("dialog-context-switcher"));
     }
     w->showPage(views::MainWindow::FunctionsPage);
+    w->showCommandPalette();
+    QTest::keyClicks(w->commandPalette()->searchEdit(), QStringLiteral("hel"));
+    snap(w->commandPalette(), QStringLiteral("dialog-command-palette"));
+    w->commandPalette()->reject();
     auto *fv = w->functionsPanel()->view();
     fv->selectName(QStringLiteral("hello"));
     views::ExecDialog *exec = fv->openExec(QStringLiteral("hello"));
@@ -325,6 +332,51 @@ void TestGui::snapAll(const QString &suffix)
     snap(bv->formDialog(), QStringLiteral("dialog-create-base-image"));
     bv->formDialog()->reject();
     QTRY_VERIFY(!bv->formDialog());
+}
+
+void TestGui::commandPalette()
+{
+    auto *w = window();
+    w->showPage(views::MainWindow::ServerPage);
+    // From inside a line edit (on X11 desktops Ctrl+K is also its "delete to the end of the line"; the offscreen
+    // platform has no such binding, so this checks the focus case, not the override): the palette opens.
+    w->activateWindow();
+    QVERIFY(QTest::qWaitForWindowActive(w));
+    w->serverPanel()->filterEdit()->setFocus();
+    QTest::keyClick(w->serverPanel()->filterEdit(), Qt::Key_K, Qt::ControlModifier);
+    QTRY_VERIFY(w->commandPalette() && w->commandPalette()->isVisible());
+    views::CommandPalette *palette = w->commandPalette();
+    // Menu actions, pages, functions (open and runs of) and contexts are all there.
+    QVERIFY(palette->entryCount() >= 10);
+    // Words match in any order: "hello function" finds the function entry, not the "Runs of" one.
+    QTest::keyClicks(palette->searchEdit(), QStringLiteral("hello function"));
+    QCOMPARE(palette->visibleCount(), 1);
+    QTest::keyClick(palette->searchEdit(), Qt::Key_Return);
+    QVERIFY(!palette->isVisible());
+    QCOMPARE(w->currentPage(), views::MainWindow::FunctionsPage);
+    QCOMPARE(w->functionsPanel()->view()->selectedNames(), QStringList{QStringLiteral("hello")});
+
+    // A menu action by a word of its text; arrows move the highlight; nothing matching runs nothing.
+    w->showCommandPalette();
+    QTest::keyClicks(palette->searchEdit(), QStringLiteral("runs hello"));
+    QCOMPARE(palette->visibleCount(), 1);
+    QTest::keyClick(palette->searchEdit(), Qt::Key_Enter);
+    QCOMPARE(w->currentPage(), views::MainWindow::RunsPage);
+    // Entries whose own text starts with the word come before those that only contain it in their section
+    // ("hel" → the function "hello" before "Help: ...").
+    w->showCommandPalette();
+    QTest::keyClicks(palette->searchEdit(), QStringLiteral("hel"));
+    QVERIFY(palette->visibleCount() >= 3);
+    QCOMPARE(palette->list()->model()->index(0, 0).data().toString(), QStringLiteral("Function: hello"));
+    QVERIFY(palette->list()->model()->index(palette->visibleCount() - 1, 0).data().toString().startsWith(
+        QStringLiteral("Help: ")));
+    palette->reject();
+    w->showCommandPalette();
+    QTest::keyClicks(palette->searchEdit(), QStringLiteral("no such command anywhere"));
+    QCOMPARE(palette->visibleCount(), 0);
+    QVERIFY(!palette->runCurrent());
+    QTest::keyClick(palette->searchEdit(), Qt::Key_Escape);
+    QVERIFY(!palette->isVisible());
 }
 
 void TestGui::screenshots()
