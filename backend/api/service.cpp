@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "api/service.h"
 
+#include <algorithm>
+
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
@@ -69,7 +71,6 @@ struct Service::Impl
     {
         wire::Function m;
         std::string effectiveHandler;
-        int64_t runRetention = 0; // 0 = the server default
         uint64_t generation = 0;
         std::size_t finishedSinceTrim = 0;
     };
@@ -127,7 +128,6 @@ struct Service::Impl
         Json j = wire::toStorageJson(e.m);
         j["handler"] = e.m.handler;
         j["_effectiveHandler"] = e.effectiveHandler;
-        j["_retention"] = e.runRetention;
         j["_revision"] = e.m.faasId;
         return j;
     }
@@ -221,7 +221,8 @@ struct Service::Impl
             FunctionEntry e;
             wire::from_json(j, e.m);
             e.effectiveHandler = j.value("_effectiveHandler", "");
-            e.runRetention = j.value("_retention", int64_t(0));
+            if (e.m.runRetention == 0) // written before runRetention was a field
+                e.m.runRetention = j.value("_retention", int64_t(0));
             e.generation = nextGeneration++;
             functions[{r.org, r.name}] = std::move(e);
         }
@@ -542,11 +543,12 @@ struct Service::Impl
             auto it = functions.find({org, fn});
             if (it == functions.end())
                 return;
-            if (++it->second.finishedSinceTrim < 1000)
+            keep = it->second.m.runRetention > 0 ? static_cast<std::size_t>(it->second.m.runRetention)
+                                                 : options.defaultRunRetention;
+            // Trimming is one DELETE on the writer thread: every 1000 runs, or every tenth of a small retention.
+            if (++it->second.finishedSinceTrim < std::clamp<std::size_t>(keep / 10, 1, 1000))
                 return;
             it->second.finishedSinceTrim = 0;
-            keep = it->second.runRetention > 0 ? static_cast<std::size_t>(it->second.runRetention)
-                                               : options.defaultRunRetention;
         }
         store.trimRuns(org, fn, keep);
     }
@@ -868,6 +870,7 @@ void Service::updateFunction(const std::string &org, const std::string &name, wi
     f.m.services = m.services;
     f.m.timeout = m.timeout;
     f.m.tags = m.tags;
+    f.m.runRetention = m.runRetention;
     f.m.faasId = newUuid();
     f.m.functionImageURL = "dispatch/func-" + f.m.faasId + ":latest";
     f.m.modifiedTime = m_impl->clock.nowSeconds();

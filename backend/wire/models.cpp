@@ -384,6 +384,7 @@ void to_json(Json &j, const Function &m)
     putStatus(j, m.status);
     putIfNotZero(j, "timeout", m.timeout);
     putIfNotEmpty(j, "revision", m.revision); // extension
+    putIfNotZero(j, "runRetention", m.runRetention); // extension
 }
 
 void from_json(const Json &j, Function &m)
@@ -402,6 +403,7 @@ void from_json(const Json &j, Function &m)
     readStrings(j, "secrets", m.secrets);
     readStrings(j, "services", m.services);
     readInt(j, "timeout", m.timeout);
+    readInt(j, "runRetention", m.runRetention);
     readString(j, "faasId", m.faasId);
     readString(j, "functionImageURL", m.functionImageURL);
     readString(j, "id", m.id);

@@ -114,6 +114,7 @@ struct Function
     std::vector<Tag> tags;
     // Extension fields (documented in backend/README.md): present only on our server.
     std::string revision; // == faasId of the revision that is live
+    int64_t runRetention = 0; // runs kept for this function; 0 = the server's --run-retention
 };
 
 // Go's zero time.Time as Unix nanoseconds: what Solo reports for a run that has not finished.

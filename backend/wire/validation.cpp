@@ -317,6 +317,7 @@ const std::vector<Field> &functionFields()
                                       {"name", Kind::String},
                                       stringArray("reason"),
                                       {"revision", Kind::String},
+                                      {"runRetention", Kind::Integer},
                                       {"schema", Kind::Object, Kind::Any, &schema},
                                       stringArray("secrets"),
                                       stringArray("services"),
@@ -524,6 +525,15 @@ Check uuidFormat(const Json &j, std::string_view key)
 {
     if (const std::string *s = stringField(j, key); s && !s->empty() && !isUuid(*s))
         return invalidType(key, "uuid", *s);
+    return std::nullopt;
+}
+
+// An integer field that must not be negative (go-openapi "minimum: 0").
+Check nonNegative(const Json &j, const char *key)
+{
+    if (auto it = j.find(key); it != j.end() && it->is_number_integer() && it->get<int64_t>() < 0)
+        return ValidationError::validation(code::Minimum,
+                                           std::string(key) + " in body should be greater than or equal to 0");
     return std::nullopt;
 }
 
@@ -995,7 +1005,8 @@ Validated<Function> validateFunction(const Json &body)
     if (auto e = firstFailure([&] { return uuidFormat(j, "faasId"); },
                               [&] { return requireField(j, "handler"); }, [&] { return uuidFormat(j, "id"); },
                               [&] { return requireField(j, "image"); }, [&] { return kindPattern(j); },
-                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); }))
+                              [&] { return requiredName(j, "name"); }, [&] { return statusEnum(j); },
+                              [&] { return nonNegative(j, "runRetention"); }))
         return *e;
     return build<Function>(j);
 }

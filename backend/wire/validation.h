@@ -30,6 +30,7 @@ inline constexpr int64_t TooLong = 603;
 inline constexpr int64_t TooShort = 604;
 inline constexpr int64_t Pattern = 605;
 inline constexpr int64_t Enum = 606;
+inline constexpr int64_t Minimum = 609; // go-openapi MinFailCode
 } // namespace code
 
 // An HTTP status plus the Dispatch error body {"code", "message"}. Maps 1:1 onto dispatch::ApiError.

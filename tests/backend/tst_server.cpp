@@ -215,6 +215,12 @@ private slots:
                                                    << QByteArray(R"({"name":"s","secrets":{"a":1}})") << 400 << 400;
         QTest::newRow("image of a missing base") << "/v1/image" << QByteArray(R"({"name":"i","baseImageName":"nope"})")
                                                  << 400 << 400;
+        QTest::newRow("negative runRetention")
+            << "/v1/function" << QByteArray(R"({"name":"r","image":"python3","handler":"","runRetention":-1})") << 422
+            << 609;
+        QTest::newRow("runRetention not a number")
+            << "/v1/function" << QByteArray(R"({"name":"r","image":"python3","handler":"","runRetention":"5"})")
+            << 422 << 601;
     }
 
     void validation()
@@ -620,6 +626,30 @@ private slots:
         QCOMPARE(paged.size(), all.size());
         for (size_t i = 0; i < paged.size(); ++i)
             QCOMPARE(paged[i], all[i].value("name", ""));
+    }
+
+    // Extension: runRetention on a function keeps only its newest N runs (the server default otherwise); it
+    // is replaced by a PUT like every other field.
+    void perFunctionRunRetention()
+    {
+        Json fn = api->createFunction(QStringLiteral("keep-five"), QStringLiteral("python3"),
+                                      QStringLiteral("python3/hello.py"), QStringLiteral("hello.handle"),
+                                      Json{{"runRetention", 5}});
+        QCOMPARE(fn.value("status", ""), std::string("READY"));
+        QCOMPARE(api->get(QStringLiteral("/v1/function/keep-five")).json().value("runRetention", 0), 5);
+        std::vector<std::string> ids;
+        for (int i = 0; i < 12; ++i)
+            ids.push_back(exec(QStringLiteral("keep-five"), {{"name", std::to_string(i)}}).value("name", ""));
+        // Trimming runs on the store's writer after the runs are committed: wait for it, bounded.
+        Json runs;
+        QTRY_VERIFY_WITH_TIMEOUT((runs = api->get(QStringLiteral("/v1/runs?functionName=keep-five")).json()).size() == 5,
+                                 60000);
+        for (std::size_t i = 0; i < 5; ++i) // the newest five, newest first
+            QCOMPARE(runs[i].value("name", ""), ids[ids.size() - 1 - i]);
+        // An older run is gone for good.
+        QCOMPARE(api->get(QStringLiteral("/v1/runs/") + QString::fromStdString(ids.front())).status, 404);
+        // Functions without the field do not show it (a plain Dispatch client sees nothing new).
+        QVERIFY(!api->get(QStringLiteral("/v1/function/hello-world")).json().contains("runRetention"));
     }
 
     void updateMakesANewRevision()
