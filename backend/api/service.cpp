@@ -1026,12 +1026,13 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         std::string body = blocking ? row.json : std::string();
         impl.feed.publish(org, blocking ? "run.created" : "run.updated", "Run", done.name, std::move(doc));
         if (blocking) {
-            impl.store.putRun(std::move(row), [this, reply, body = std::move(body)](bool committed) mutable {
+            impl.store.putRun(std::move(row), [this, reply, shared, body = std::move(body)](bool committed) mutable {
                 m_inFlight.fetch_sub(1);
                 if (!committed)
                     return reply(ApiError::internal("the run finished but could not be stored"));
                 Answer a;
                 a.rawBody = std::move(body);
+                a.run = std::move(shared);
                 reply(std::move(a));
             });
         } else {

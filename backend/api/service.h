@@ -37,6 +37,9 @@ struct Answer
     Json body;
     bool empty = false;
     std::string rawBody; // already serialised JSON (sent as is when not empty)
+    // The finished run of a blocking createRun, for in-process callers (the gateway) that need its outcome
+    // without parsing rawBody again.
+    std::shared_ptr<const wire::Run> run;
 };
 using Reply = std::function<void(Result<Answer>)>;
 

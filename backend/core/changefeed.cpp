@@ -6,46 +6,50 @@ namespace dispatch {
 uint64_t ChangeFeed::publish(std::string org, std::string type, std::string kind, std::string name,
                              nlohmann::json object)
 {
-    Change c;
+    // One immutable Change, shared by the history and every subscriber call (a run document is never copied).
+    auto c = std::make_shared<Change>();
+    c->type = std::move(type);
+    c->kind = std::move(kind);
+    c->name = std::move(name);
+    c->object = std::move(object);
+    c->org = std::move(org);
     std::vector<std::shared_ptr<Sub>> targets;
+    std::shared_ptr<const Change> dropped; // freed outside the lock
     std::lock_guard delivery(m_deliver);
     {
         std::lock_guard lock(m_mutex);
-        c.seq = ++m_seq;
-        c.org = std::move(org);
-        c.type = std::move(type);
-        c.kind = std::move(kind);
-        c.name = std::move(name);
-        c.object = std::move(object);
+        c->seq = ++m_seq;
         m_history.push_back(c);
-        while (m_history.size() > m_historyLimit)
+        if (m_history.size() > m_historyLimit) {
+            dropped = std::move(m_history.front());
             m_history.pop_front();
+        }
         for (const auto &[id, s] : m_subs)
-            if (s->org.empty() || s->org == c.org)
+            if (s->org.empty() || s->org == c->org)
                 targets.push_back(s);
     }
     for (const auto &s : targets)
-        s->fn(c);
-    return c.seq;
+        s->fn(*c);
+    return c->seq;
 }
 
 uint64_t ChangeFeed::subscribe(const std::string &org, uint64_t afterSeq, Subscriber subscriber, bool *resumed)
 {
-    std::vector<Change> replay;
+    std::vector<std::shared_ptr<const Change>> replay;
     uint64_t id;
     {
         std::lock_guard lock(m_mutex);
         const bool ok = afterSeq == 0 || afterSeq >= m_seq ||
-                        (!m_history.empty() && m_history.front().seq <= afterSeq + 1);
+                        (!m_history.empty() && m_history.front()->seq <= afterSeq + 1);
         if (resumed)
             *resumed = ok;
         if (afterSeq > 0)
             for (const auto &c : m_history)
-                if (c.seq > afterSeq && (org.empty() || c.org == org))
+                if (c->seq > afterSeq && (org.empty() || c->org == org))
                     replay.push_back(c);
         // Replay under the lock so that no live change can overtake the history.
         for (const auto &c : replay)
-            subscriber(c);
+            subscriber(*c);
         id = m_nextSub++;
         m_subs[id] = std::make_shared<Sub>(Sub{org, std::move(subscriber)});
     }

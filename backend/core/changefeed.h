@@ -1,6 +1,7 @@
 // The server's change feed: every run created/finished and every status transition of a resource is published
 // here with a sequence number. The watch stream (GET /v1/watch) and the console read it; a bounded history
-// lets a client resume from the last sequence it saw (Last-Event-ID). Subscribers are called without the lock
+// lets a client resume from the last sequence it saw (Last-Event-ID). Each change is one immutable shared object
+// (history and subscribers share it; a run document is never copied). Subscribers are called without the lock
 // held (copy, unlock, call), and must not block.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -9,6 +10,7 @@
 #include <deque>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <vector>
@@ -50,7 +52,7 @@ private:
     };
     mutable std::mutex m_mutex;
     std::mutex m_deliver; // held across seq assignment and delivery: subscribers see changes in order
-    std::deque<Change> m_history;
+    std::deque<std::shared_ptr<const Change>> m_history;
     std::size_t m_historyLimit;
     uint64_t m_seq = 0;
     uint64_t m_nextSub = 1;

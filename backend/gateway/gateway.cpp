@@ -79,6 +79,27 @@ Json parseRunOutcome(const std::string &document)
     return Json::parse(document, keep, false);
 }
 
+// 502 for a failed run: its error message and type.
+http::Response failedRun(const std::string &text, const std::string &type, unsigned version, bool cors)
+{
+    auto res = http::makeJson(502, wire::dumpJson(Json{{"message", text}, {"type", type.empty() ? "SystemError" : type}}),
+                              version);
+    if (cors)
+        addCors(res);
+    return res;
+}
+
+// 200 with the run's output as the body (empty for no output).
+http::Response outputOf(const Json &out, unsigned version, bool cors)
+{
+    if (out.is_null() || (out.is_string() && out.get_ref<const std::string &>().empty()))
+        return empty(version, cors);
+    auto res = http::makeJson(200, wire::dumpJson(out), version);
+    if (cors)
+        addCors(res);
+    return res;
+}
+
 // The answer to a gateway call from the run (or the error createRun gave).
 http::Response runResponse(const Result<api::Answer> &r, bool blocking, unsigned version, bool cors)
 {
@@ -91,8 +112,14 @@ http::Response runResponse(const Result<api::Answer> &r, bool blocking, unsigned
     const api::Answer &answer = r.value();
     if (!blocking || answer.status == 202)
         return empty(version, cors);
-    // createRun answers with the run document already serialised (rawBody); read back only what the
-    // answer needs, leaving input, logs and httpContext unbuilt.
+    if (answer.run) { // the finished run itself: nothing to parse
+        const wire::Run &run = *answer.run;
+        if (run.status == wire::Status::Error)
+            return run.error ? failedRun(run.error->message, run.error->type, version, cors)
+                             : failedRun("the function failed", "SystemError", version, cors);
+        return outputOf(run.output, version, cors);
+    }
+    // Otherwise a serialised run: read back only status, output and error.
     const Json run = answer.rawBody.empty() ? answer.body : parseRunOutcome(answer.rawBody);
     if (!run.is_object())
         return empty(version, cors);
@@ -105,18 +132,10 @@ http::Response runResponse(const Result<api::Answer> &r, bool blocking, unsigned
             if (auto t = err->find("type"); t != err->end() && t->is_string())
                 type = t->get<std::string>();
         }
-        auto res = http::makeJson(502, wire::dumpJson(Json{{"message", text}, {"type", type}}), version);
-        if (cors)
-            addCors(res);
-        return res;
+        return failedRun(text, type, version, cors);
     }
     auto out = run.find("output");
-    if (out == run.end() || out->is_null() || (out->is_string() && out->get_ref<const std::string &>().empty()))
-        return empty(version, cors);
-    auto res = http::makeJson(200, wire::dumpJson(*out), version);
-    if (cors)
-        addCors(res);
-    return res;
+    return outputOf(out == run.end() ? Json() : *out, version, cors);
 }
 
 } // namespace
