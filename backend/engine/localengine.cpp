@@ -4,6 +4,7 @@
 #include <sys/wait.h>
 
 #include <fstream>
+#include <set>
 #include <sstream>
 #include <regex>
 #include <thread>
@@ -263,26 +264,50 @@ void LocalEngine::buildImage(const ImageSpec &spec, std::function<void(Result<Im
         });
         return;
     }
-    // System packages: this engine cannot install OS packages, so it only checks that the host has them.
-    std::vector<std::string> missing;
-    for (const auto &pkg : spec.systemPackages) {
-        if (pkg.name.empty())
-            continue;
-        const std::string status = "/var/lib/dpkg/info/" + pkg.name + ".list";
-        const std::string statusArch = "/var/lib/dpkg/info/" + pkg.name + ":amd64.list";
-        if (!fs::exists(status, ec) && !fs::exists(statusArch, ec))
-            missing.push_back(pkg.name + (pkg.version.empty() ? "" : " (" + pkg.version + ")"));
-    }
-    if (!missing.empty()) {
-        std::string list;
-        for (const auto &m : missing)
-            list += (list.empty() ? "" : ", ") + m;
-        asio::post(m_io, [done, list] {
-            done(ApiError::badRequest("system packages missing on this host: " + list +
-                                      " (the local engine cannot install OS packages; install them with apt-get)"));
-        });
-        return;
-    }
+    // System packages: this engine cannot install OS packages, so it only checks, through dpkg-query (the
+    // package database's own interface), that the host has them installed.
+    std::vector<std::string> names;
+    for (const auto &pkg : spec.systemPackages)
+        if (!pkg.name.empty())
+            names.push_back(pkg.name);
+    if (names.empty())
+        return buildImageEnvironment(spec, dir, std::move(done));
+    SpawnSpec query;
+    query.argv = {"dpkg-query", "-W", "-f=${Package}\t${db:Status-Status}\n"};
+    query.argv.insert(query.argv.end(), names.begin(), names.end());
+    query.env = environmentWith({});
+    runCommand(m_io, m_reaper, std::move(query), std::chrono::seconds(30), 65536,
+               [this, spec, dir, done = std::move(done)](CommandResult r) mutable {
+                   if (r.startFailed || r.timedOut) {
+                       done(ApiError::badRequest("cannot check the image's system packages on this host: dpkg-query " +
+                                                 std::string(r.timedOut ? "timed out" : "is not available")));
+                       return;
+                   }
+                   std::set<std::string> installed;
+                   std::istringstream lines(r.output);
+                   for (std::string line; std::getline(lines, line);) {
+                       const auto tab = line.find('\t');
+                       if (tab != std::string::npos && line.compare(tab + 1, std::string::npos, "installed") == 0)
+                           installed.insert(line.substr(0, tab));
+                   }
+                   std::string list;
+                   for (const auto &pkg : spec.systemPackages)
+                       if (!pkg.name.empty() && !installed.count(pkg.name))
+                           list += (list.empty() ? "" : ", ") + pkg.name +
+                                   (pkg.version.empty() ? "" : " (" + pkg.version + ")");
+                   if (!list.empty()) {
+                       done(ApiError::badRequest(
+                           "system packages missing on this host: " + list +
+                           " (the local engine cannot install OS packages; install them with apt-get)"));
+                       return;
+                   }
+                   buildImageEnvironment(spec, dir, std::move(done));
+               });
+}
+
+void LocalEngine::buildImageEnvironment(const ImageSpec &spec, const fs::path &dir,
+                                        std::function<void(Result<ImageInfo>)> done)
+{
     ImageInfo info;
     info.envDir = dir;
     auto fail = [done](std::string what, const CommandResult &r) {

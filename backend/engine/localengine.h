@@ -55,6 +55,9 @@ public:
     ChildReaper &reaper() { return m_reaper; }
 
 private:
+    // buildImage after the system-package check: the language environment (venv, npm, maven).
+    void buildImageEnvironment(const ImageSpec &spec, const std::filesystem::path &dir,
+                               std::function<void(Result<ImageInfo>)> done);
     struct Deployment
     {
         std::string revision;

@@ -303,6 +303,39 @@ private slots:
         QVERIFY2(j["reason"][0].get<std::string>().find("base image broken") != std::string::npos, j.dump().c_str());
     }
 
+    // An image's systemDependencies are checked against the host's package database (dpkg-query): an
+    // installed package passes, a missing one ends the image in ERROR naming it.
+    void imageSystemPackages()
+    {
+        DispatchClient org(server->apiBase(), QStringLiteral("sysdeps")); // its own org: seedImages counts
+        QCOMPARE(org.post(QStringLiteral("/v1/baseimage"), {{"name", "sys-base"},
+                                                             {"dockerUrl", "dispatchframework/nodejs-base:0.0.13"},
+                                                             {"language", "nodejs"}})
+                     .status,
+                 201);
+        QCOMPARE(org.waitForStatus(QStringLiteral("/v1/baseimage/sys-base")).value("status", ""), std::string("READY"));
+        QCOMPARE(org.post(QStringLiteral("/v1/image"),
+                           {{"name", "with-bash"},
+                            {"baseImageName", "sys-base"},
+                            {"systemDependencies", {{"packages", {{{"name", "bash"}}}}}}})
+                     .status,
+                 201);
+        auto ok = org.waitForStatus(QStringLiteral("/v1/image/with-bash"));
+        QVERIFY2(ok.value("status", "") == "READY", ok.dump().c_str());
+        QCOMPARE(org.post(QStringLiteral("/v1/image"),
+                           {{"name", "with-missing"},
+                            {"baseImageName", "sys-base"},
+                            {"systemDependencies",
+                             {{"packages", {{{"name", "bash"}}, {{"name", "no-such-package-dc"}, {"version", "1.0"}}}}}}})
+                     .status,
+                 201);
+        auto bad = org.waitForStatus(QStringLiteral("/v1/image/with-missing"));
+        QCOMPARE(bad.value("status", ""), std::string("ERROR"));
+        const std::string reason = bad["reason"][0].get<std::string>();
+        QVERIFY2(reason.find("no-such-package-dc (1.0)") != std::string::npos, reason.c_str());
+        QVERIFY2(reason.find("bash") == std::string::npos, reason.c_str()); // only the missing one is named
+    }
+
     void seedImages()
     {
         QString error;
