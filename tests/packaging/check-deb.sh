@@ -3,7 +3,7 @@
 # packaging.deb: builds the .deb from a configured and built tree with CPack, then inspects it:
 #   control fields, the file list, desktop-file-validate, appstreamcli validate --no-net, both --version from the
 #   extracted package, the extracted server started with the packaged config (loopback, port 0, /healthz, the
-#   worker shims it found), the systemd unit (systemd-analyze verify when available), lintian (no E: allowed), and,
+#   worker shims it found), the systemd unit (systemd-analyze verify when available), lintian (no E: or W: allowed), and,
 #   as root, a real dpkg install/remove/purge in a throw-away overlay of this machine (install-in-overlay.sh).
 # Usage: check-deb.sh <build dir> console|no-console
 # Exit 77 (CTest: skipped) when a tool is missing; installers/setup.sh installs all of them.
@@ -250,6 +250,11 @@ if [ "$errors" -ne 0 ] || { [ "$lintian_rc" -ne 0 ] && [ "$lintian_rc" -ne 2 ]; 
     fail "lintian reports errors (exit $lintian_rc)"
 else
     pass "lintian: no errors"
+fi
+if [ "$warnings" -ne 0 ]; then
+    fail "lintian warns (W:): fix it or, if it must stay, accept it in installers/README.md and here"
+else
+    pass "lintian: no warnings"
 fi
 
 section "install, remove and purge with dpkg in a throw-away overlay of this machine"
