@@ -75,7 +75,7 @@ LocalServer::LocalServer(QObject *parent) : QObject(parent)
             m_process->kill(); // onFinished turns this into Crashed (and a restart)
         } else {
             m_attaching = false;
-            clearRunning();
+            clearRunning(true);
             setState(State::Crashed);
             scheduleRestart();
         }
@@ -219,9 +219,17 @@ void LocalServer::startProcess()
     connect(m_process, &QProcess::readyReadStandardError, this, &LocalServer::onStderr);
     connect(m_process, &QProcess::finished, this, &LocalServer::onFinished);
     connect(m_process, &QProcess::errorOccurred, this, &LocalServer::onProcessError);
-    QStringList args = {QStringLiteral("--data-dir"),     dataDir(),           QStringLiteral("--port"),
-                        QStringLiteral("0"),              QStringLiteral("--gateway-port"), QStringLiteral("0"),
-                        QStringLiteral("--ready-file"),   readyFilePath()};
+    // Once it ran, the server comes back on the same ports, so the Local context's URL (and every client, model
+    // and watch stream on it) stays valid across a crash or a restart. The first start takes free ones.
+    m_triedPreferredPorts = m_preferredApiPort != 0;
+    QStringList args = {QStringLiteral("--data-dir"),
+                        dataDir(),
+                        QStringLiteral("--port"),
+                        QString::number(m_preferredApiPort),
+                        QStringLiteral("--gateway-port"),
+                        QString::number(m_preferredGatewayPort),
+                        QStringLiteral("--ready-file"),
+                        readyFilePath()};
     args += m_extraArgs;
     m_attached = false;
     m_attaching = false;
@@ -295,6 +303,10 @@ void LocalServer::becomeRunning(quint16 api, quint16 gateway, qint64 pid)
 {
     stopWatchingReadyFile();
     m_pid = pid;
+    if (!m_attached) {
+        m_preferredApiPort = api;
+        m_preferredGatewayPort = gateway;
+    }
     const bool portsDiffer = api != m_apiPort || gateway != m_gatewayPort;
     m_apiPort = api;
     m_gatewayPort = gateway;
@@ -323,18 +335,19 @@ void LocalServer::onAttachedCheck()
     m_attachedCheck.stop();
     m_attached = false;
     m_lastError = QStringLiteral("The dispatch-server (pid %1) this console was attached to has exited.").arg(m_pid);
-    clearRunning();
+    clearRunning(true);
     setState(State::Crashed);
     emit errorOccurred(m_lastError);
     scheduleRestart();
 }
 
-void LocalServer::clearRunning()
+void LocalServer::clearRunning(bool forgetPorts)
 {
     stopWatchingReadyFile();
     m_attachedCheck.stop();
     m_pid = 0;
-    if (m_apiPort || m_gatewayPort) {
+    // A crashed server comes back on the same ports: keeping them spares every client a change of address.
+    if (forgetPorts && (m_apiPort || m_gatewayPort)) {
         m_apiPort = 0;
         m_gatewayPort = 0;
         emit portsChanged(0, 0);
@@ -349,12 +362,12 @@ void LocalServer::stop()
         // Not ours to stop: another console runs it. This console just lets go.
         m_attached = false;
         m_attaching = false;
-        clearRunning();
+        clearRunning(true);
         setState(State::Stopped);
         return;
     }
     if (!m_process || m_process->state() == QProcess::NotRunning) {
-        clearRunning();
+        clearRunning(true);
         setState(State::Stopped);
         return;
     }
@@ -429,7 +442,7 @@ void LocalServer::onProcessError(QProcess::ProcessError error)
         return; // crashes end in finished()
     // finished() is not emitted when the start fails.
     m_lastError = QStringLiteral("Cannot start %1: %2").arg(executable(), m_process ? m_process->errorString() : QString());
-    clearRunning();
+    clearRunning(true);
     setState(State::Stopped);
     emit errorOccurred(m_lastError);
 }
@@ -441,7 +454,7 @@ void LocalServer::onFinished(int exitCode, QProcess::ExitStatus status)
         appendLog(m_stdoutBuffer, m_process->readAllStandardOutput(), true);
         appendLog(m_stderrBuffer, m_process->readAllStandardError(), true);
     }
-    clearRunning();
+    clearRunning(m_stopRequested && !m_restartAfterStop); // a restart comes back on the same ports
     if (m_stopRequested) {
         m_stopRequested = false;
         setState(State::Stopped);
@@ -454,6 +467,11 @@ void LocalServer::onFinished(int exitCode, QProcess::ExitStatus status)
     if (!m_refusal.isEmpty()) {
         tryAttach(); // another console started one on this data dir first
         return;
+    }
+    if (m_state == State::Starting && m_triedPreferredPorts) {
+        // It died before it was ready, perhaps because its old ports are taken now: the next try picks free ones.
+        m_preferredApiPort = 0;
+        m_preferredGatewayPort = 0;
     }
     m_lastError = status == QProcess::CrashExit
                       ? QStringLiteral("dispatch-server crashed (killed by a signal).")

@@ -1,6 +1,7 @@
 // The bundled dispatch-server: found next to the application, started on free ports with a ready file, watched,
-// restarted with backoff when it crashes, stopped gracefully. Never blocks. If another console already runs a
-// server on the same data dir (its server.lock is held), this attaches to it through its ready file instead.
+// restarted with backoff when it crashes (on the same ports while they are free), stopped gracefully. Never
+// blocks. If another console already runs a server on the same data dir (its server.lock is held), this attaches
+// to it through its ready file instead.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -57,6 +58,7 @@ public:
     State state() const { return m_state; }
     bool isRunning() const { return m_state == State::Running; }
     bool isAttached() const { return m_attached; } // running, but started by another process
+    // The ports of the running server; kept while a crashed server restarts (it comes back on them), 0 once stopped.
     quint16 apiPort() const { return m_apiPort; }
     quint16 gatewayPort() const { return m_gatewayPort; }
     QString apiBaseUrl() const; // "http://127.0.0.1:<port>", empty when not running
@@ -97,7 +99,7 @@ private:
     void scheduleRestart();
     void appendLog(QByteArray &buffer, const QByteArray &chunk, bool flushAll);
     void emitLog(const QList<LogLine> &lines);
-    void clearRunning();
+    void clearRunning(bool forgetPorts);
     bool dataDirLocked() const; // another process holds <dataDir>/server.lock
 
     QString m_executable;
@@ -113,6 +115,9 @@ private:
     QProcess *m_process = nullptr; // owned (child QObject); replaced on every start
     quint16 m_apiPort = 0;
     quint16 m_gatewayPort = 0;
+    quint16 m_preferredApiPort = 0; // the ports of the last run: a restart reuses them
+    quint16 m_preferredGatewayPort = 0;
+    bool m_triedPreferredPorts = false;
     qint64 m_pid = 0;
     QString m_lastError;
     int m_restarts = 0;

@@ -2,6 +2,7 @@
 // refresh() lists the resources and applies the difference (insert / dataChanged / remove), never a reset, so
 // selection and scroll position survive. Live: applies the WatchClient's changes of its kind as they come;
 // without a watch stream it polls (every 2 s while something is in a transitional state, else every 10 s).
+// The first refresh happens by itself once the event loop runs; refresh() forces one.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 

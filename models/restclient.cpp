@@ -47,6 +47,8 @@ RestClient::~RestClient() = default;
 void RestClient::setEndpoint(const Endpoint &endpoint)
 {
     const bool changed = !(endpoint == m_endpoint) || m_generation == 0;
+    if (!changed)
+        return; // the same server: keep the state, the models and the watch stream as they are
     m_endpoint = endpoint;
     ++m_generation;
     m_caCertificates.clear();
@@ -69,8 +71,7 @@ void RestClient::setEndpoint(const Endpoint &endpoint)
     }
     m_serverVersion.clear();
     setState(ConnectionState::Unknown, {});
-    if (changed)
-        emit endpointChanged();
+    emit endpointChanged();
     if (m_monitoring && m_endpoint.isValid())
         probeNow();
 }

@@ -472,6 +472,9 @@ void RunsModel::poll()
     QUrlQuery q(listQuery(false));
     if (sinceSeconds > 0)
         q.addQueryItem(QStringLiteral("since"), QString::number(sinceSeconds));
+    // Bounded: a server that pages answers at most kPollLimit changes; more than that and a reload is cheaper
+    // (and exact). A plain Dispatch server ignores the limit.
+    q.addQueryItem(QStringLiteral("limit"), QString::number(kPollLimit));
     m_client->get(QStringLiteral("/v1/runs?") + q.toString(QUrl::FullyEncoded), this,
                   [this, generation](const ApiResult &r) {
                       if (generation != m_generation)
@@ -479,6 +482,8 @@ void RunsModel::poll()
                       m_pollInFlight = false;
                       if (!r.ok() || !r.json.is_array())
                           return;
+                      if (r.json.size() == size_t(kPollLimit) && m_client && m_client->isOurServer())
+                          return reload();
                       for (const auto &item : r.json)
                           onChange(QStringLiteral("run.updated"), QStringLiteral("Run"), QString(), item);
                   });

@@ -2,6 +2,7 @@
 // Lazy paging (canFetchMore/fetchMore: GET /v1/runs?limit=200&before=<last id>) on our server, one full load on a
 // plain Dispatch server. Live: run.created/run.updated from the WatchClient, queued and flushed at most every
 // 50 ms as one insert at row 0; without a watch stream it polls GET /v1/runs?since=. A filter change reloads.
+// The first page loads by itself once the event loop runs.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
@@ -63,6 +64,7 @@ public:
     static constexpr int kDefaultPageSize = 200;
     static constexpr std::chrono::milliseconds kFlushInterval{50};
     static constexpr std::chrono::milliseconds kPollInterval{2000};
+    static constexpr int kPollLimit = 5000; // changes fetched per poll / catch-up
 
     explicit RunsModel(RestClient *client, QObject *parent = nullptr);
     ~RunsModel() override;

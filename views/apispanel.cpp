@@ -132,6 +132,8 @@ QString ApisView::emptyText() const
 QString ApisView::gatewayUrl(const Json &api) const
 {
     const QString base = workspace()->gatewayBase();
+    if (!api.is_object())
+        return {};
     const QStringList uris = strings(api.value("uris", Json()));
     if (base.isEmpty() || uris.isEmpty())
         return {};
@@ -141,12 +143,12 @@ QString ApisView::gatewayUrl(const Json &api) const
 QList<QPair<QString, QString>> ApisView::keyFields(const Json &o) const
 {
     return {
-        {tr("Function:"), QString::fromStdString(o.value("function", std::string()))},
+        {tr("Function:"), jsonString(o, "function")},
         {tr("Methods:"), strings(o.value("methods", Json())).join(QStringLiteral(", "))},
         {tr("Paths:"), strings(o.value("uris", Json())).join(QStringLiteral(", "))},
         {tr("Protocols:"), strings(o.value("protocols", Json())).join(QStringLiteral(", "))},
-        {tr("Enabled:"), o.value("enabled", false) ? tr("yes") : tr("no")},
-        {tr("CORS:"), o.value("cors", false) ? tr("yes") : tr("no")},
+        {tr("Enabled:"), jsonBool(o, "enabled", false) ? tr("yes") : tr("no")},
+        {tr("CORS:"), jsonBool(o, "cors", false) ? tr("yes") : tr("no")},
     };
 }
 
@@ -222,16 +224,18 @@ void ApisView::editItem()
         openForm(o);
 }
 
-void ApisView::openForm(const Json &existing)
+void ApisView::openForm(const Json &existingIn)
 {
-    const bool editing = existing.is_object();
-    const QString name = editing ? QString::fromStdString(existing.value("name", std::string())) : QString();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
+    const QString name = editing ? jsonString(existing, "name") : QString();
     auto *form = new FormDialog(editing ? tr("Edit API %1").arg(name) : tr("New API"), workspace(), this);
     form->setObjectName(QStringLiteral("apiForm"));
     form->setAttribute(Qt::WA_DeleteOnClose);
     form->addLine(QStringLiteral("name"), tr("&Name:"), name, checkName, tr("e.g. api-hello"))->setReadOnly(editing);
     form->addCombo(QStringLiteral("function"), tr("&Function:"), workspace()->functions()->names(),
-                   editing ? QString::fromStdString(existing.value("function", std::string())) : QString(), true,
+                   editing ? jsonString(existing, "function") : QString(), true,
                    [this](const QString &v) {
                        if (v.isEmpty())
                            return tr("Choose the function this API calls.");
@@ -277,8 +281,8 @@ void ApisView::openForm(const Json &existing)
                    !editing || strings(existing.value("protocols", Json())).contains(QStringLiteral("https")));
     form->addCheck(QStringLiteral("http"), tr("Allow H&TTP"),
                    !editing || strings(existing.value("protocols", Json())).contains(QStringLiteral("http")));
-    form->addCheck(QStringLiteral("cors"), tr("&CORS headers"), editing && existing.value("cors", false));
-    form->addCheck(QStringLiteral("enabled"), tr("&Enabled"), !editing || existing.value("enabled", false));
+    form->addCheck(QStringLiteral("cors"), tr("&CORS headers"), editing && jsonBool(existing, "cors", false));
+    form->addCheck(QStringLiteral("enabled"), tr("&Enabled"), !editing || jsonBool(existing, "enabled", false));
     form->setSubmit([this, editing, name, existing](FormDialog *f) {
         Json body = editing ? existing : Json::object();
         for (const char *k : {"status", "reason", "kind", "id"})

@@ -44,8 +44,7 @@ DeleteDialog::DeleteDialog(const QString &kind, const QStringList &names, const 
 
     if (dependantCount > 0) {
         auto *warning = new QLabel(
-            tr("\u26A0 %n item(s) listed above depend on what you delete and will stop working.", nullptr,
-               dependantCount),
+            tr("\u26A0 Everything listed under an item uses it and will stop working."),
             this);
         warning->setObjectName(QStringLiteral("dependantsWarning"));
         warning->setWordWrap(true);

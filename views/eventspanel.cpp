@@ -12,6 +12,8 @@
 #include "validation.h"
 #include "workspace.h"
 
+#include "jsontext.h"
+
 #include <QAction>
 #include <QCheckBox>
 #include <QHBoxLayout>
@@ -137,7 +139,7 @@ QList<QPair<QString, QString>> EventResourceView::keyFields(const Json &o) const
     case Kind::DriverType: {
         const QStringList users = workspace()->usersOfDriverType(str(o, "name"));
         return {{tr("Image:"), str(o, "image")},
-                {tr("Expose:"), o.value("expose", false) ? tr("yes") : tr("no")},
+                {tr("Expose:"), jsonBool(o, "expose", false) ? tr("yes") : tr("no")},
                 {tr("Used by:"), users.isEmpty() ? tr("no drivers") : users.join(QStringLiteral(", "))}};
     }
     case Kind::Driver: {
@@ -174,9 +176,11 @@ void EventResourceView::editItem()
         openForm(o);
 }
 
-void EventResourceView::openForm(const Json &existing)
+void EventResourceView::openForm(const Json &existingIn)
 {
-    const bool editing = existing.is_object();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
     const QString name = editing ? str(existing, "name") : QString();
     const QString title = editing ? tr("Edit %1 %2").arg(singular(), name) : tr("New %1").arg(singular());
     auto *form = new FormDialog(title, workspace(), this);
@@ -191,7 +195,7 @@ void EventResourceView::openForm(const Json &existing)
                       [](const QString &v) { return v.trimmed().isEmpty() ? tr("An image is required.") : QString(); },
                       tr("dispatchframework/dispatch-events-cron:0.0.1"));
         form->addCheck(QStringLiteral("expose"), tr("&Expose a port (drivers that receive webhooks)"),
-                       existing.value("expose", false));
+                       jsonBool(existing, "expose", false));
         break;
     case Kind::Driver:
         path = QStringLiteral("/v1/event/drivers");

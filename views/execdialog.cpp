@@ -49,8 +49,7 @@ QString runErrorText(const Json &run)
         const QStringList reason = stringList(run.value("reason", Json()));
         return reason.join(QLatin1Char('\n'));
     }
-    QString text = QStringLiteral("%1: %2").arg(QString::fromStdString(it->value("type", std::string())),
-                                                QString::fromStdString(it->value("message", std::string())));
+    QString text = QStringLiteral("%1: %2").arg(jsonString(*it, "type"), jsonString(*it, "message"));
     const QStringList stack = stringList(it->value("stacktrace", Json()));
     if (!stack.isEmpty())
         text += QStringLiteral("\n\n") + stack.join(QLatin1Char('\n'));
@@ -160,7 +159,7 @@ ExecDialog::ExecDialog(Workspace *workspace, const QString &function, const QStr
 
 QString ExecDialog::runStatus() const
 {
-    return m_run.is_object() ? QString::fromStdString(m_run.value("status", std::string())) : QString();
+    return m_run.is_object() ? jsonString(m_run, "status") : QString();
 }
 
 void ExecDialog::runNow()
@@ -188,7 +187,7 @@ void ExecDialog::runNow()
         secretsJson.push_back(s.toStdString());
     extra["secrets"] = secretsJson;
     m_runButton->setEnabled(false);
-    m_status->setStatus(QStringLiteral("RUNNING"));
+    m_status->setStatus(QStringLiteral("WAITING"));
     m_summary->setText(tr("Running %1\u2026").arg(fn));
     m_output->clear();
     m_error->clear();
@@ -221,7 +220,7 @@ void ExecDialog::poll()
         m_poll.stop();
         return;
     }
-    const QString fn = QString::fromStdString(m_run.value("functionName", std::string()));
+    const QString fn = jsonString(m_run, "functionName");
     m_workspace->client()->get(
         QStringLiteral("/v1/runs/%1?functionName=%2").arg(m_runId, fn), this, [this](const models::ApiResult &r) {
             if (!r.ok())
@@ -235,14 +234,16 @@ void ExecDialog::poll()
 
 void ExecDialog::showRun(const Json &run)
 {
+    if (!run.is_object())
+        return;
     m_run = run;
-    m_runId = QString::fromStdString(run.value("name", std::string()));
+    m_runId = jsonString(run, "name");
     const QString status = runStatus();
     const QString errorText = runErrorText(run);
     m_status->setStatus(status, errorText);
-    qint64 duration = run.value("durationNs", qint64(-1));
-    const qint64 executed = models::RunsModel::toNanoseconds(run.value("executedTime", qint64(0)));
-    const qint64 finished = models::RunsModel::toNanoseconds(run.value("finishedTime", qint64(0)));
+    qint64 duration = jsonInt(run, "durationNs", -1);
+    const qint64 executed = models::RunsModel::toNanoseconds(jsonInt(run, "executedTime", 0));
+    const qint64 finished = models::RunsModel::toNanoseconds(jsonInt(run, "finishedTime", 0));
     if (duration < 0 && finished > 0 && executed > 0)
         duration = finished - executed;
     m_summary->setText(tr("Run %1 \u00b7 %2").arg(m_runId.left(8), models::RunsModel::formatDuration(duration)));
@@ -254,10 +255,13 @@ void ExecDialog::showRun(const Json &run)
         m_tabs->setCurrentWidget(m_error);
     else
         m_tabs->setCurrentWidget(m_output);
-    if (m_workspace->runs())
-        m_workspace->runs()->applyRun(run);
-    if (status == QLatin1String("READY") || status == QLatin1String("ERROR"))
+    // Only a finished run goes into the table: an earlier state (the 202 answer) could arrive after the feed's
+    // newer one and roll the row back.
+    if (status == QLatin1String("READY") || status == QLatin1String("ERROR")) {
+        if (m_workspace->runs())
+            m_workspace->runs()->applyRun(run);
         emit runFinished(run);
+    }
 }
 
 } // namespace dispatch::views

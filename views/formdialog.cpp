@@ -258,6 +258,7 @@ bool FormDialog::validate()
     }
     if (firstBad)
         firstBad->setFocus();
+    growToFit();
     return ok;
 }
 
@@ -300,6 +301,17 @@ void FormDialog::fail(const QString &message)
     m_message->setPalette(p);
     m_message->setText(tr("The server refused: %1").arg(message));
     m_message->show();
+    growToFit();
+}
+
+void FormDialog::growToFit()
+{
+    // Messages appeared (or went): let the layout recompute wrapped labels, then make room so nothing overlaps.
+    layout()->invalidate();
+    layout()->activate();
+    const int needed = layout()->hasHeightForWidth() ? layout()->totalHeightForWidth(width()) : sizeHint().height();
+    if (needed > height())
+        resize(width(), needed);
 }
 
 } // namespace dispatch::views

@@ -86,6 +86,7 @@ private:
     void addChecked(const QString &id, const QString &label, QWidget *widget, Check check,
                     std::function<QString()> valueOf);
     void setBusy(bool busy);
+    void growToFit();
 
     Workspace *m_workspace = nullptr;
     QFormLayout *m_form = nullptr;

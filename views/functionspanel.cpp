@@ -14,6 +14,8 @@
 #include "validation.h"
 #include "workspace.h"
 
+#include "jsontext.h"
+
 #include <QAction>
 #include <QComboBox>
 #include <QFileDialog>
@@ -102,14 +104,14 @@ QString FunctionsView::emptyText() const
 
 QList<QPair<QString, QString>> FunctionsView::keyFields(const Json &o) const
 {
-    const qint64 timeout = o.value("timeout", qint64(0));
-    const QStringList users = workspace()->usersOfFunction(QString::fromStdString(o.value("name", std::string())));
+    const qint64 timeout = jsonInt(o, "timeout", 0);
+    const QStringList users = workspace()->usersOfFunction(jsonString(o, "name"));
     return {
-        {tr("Image:"), QString::fromStdString(o.value("image", std::string()))},
-        {tr("Handler:"), QString::fromStdString(o.value("handler", std::string()))},
+        {tr("Image:"), jsonString(o, "image")},
+        {tr("Handler:"), jsonString(o, "handler")},
         {tr("Timeout:"), timeout > 0 ? tr("%1 ms").arg(timeout) : tr("none")},
         {tr("Secrets:"), strings(o.value("secrets", Json())).join(QStringLiteral(", "))},
-        {tr("Revision:"), QString::fromStdString(o.value("faasId", std::string())).left(8)},
+        {tr("Revision:"), jsonString(o, "faasId").left(8)},
         {tr("Used by:"), users.isEmpty() ? tr("no APIs or subscriptions") : users.join(QStringLiteral(", "))},
     };
 }
@@ -146,10 +148,12 @@ void FunctionsView::editItem()
         openForm(o);
 }
 
-void FunctionsView::openForm(const Json &existing)
+void FunctionsView::openForm(const Json &existingIn)
 {
-    const bool editing = existing.is_object();
-    const QString name = editing ? QString::fromStdString(existing.value("name", std::string())) : QString();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
+    const QString name = editing ? jsonString(existing, "name") : QString();
     auto *form = new FormDialog(editing ? tr("Edit function %1").arg(name) : tr("New function"), workspace(), this);
     form->setObjectName(QStringLiteral("functionForm"));
     form->setAttribute(Qt::WA_DeleteOnClose);
@@ -182,7 +186,7 @@ void FunctionsView::openForm(const Json &existing)
         [source] { return source->text().trimmed(); });
 
     QStringList images = workspace()->images()->names();
-    const QString currentImage = editing ? QString::fromStdString(existing.value("image", std::string()))
+    const QString currentImage = editing ? jsonString(existing, "image")
                                          : (images.contains(QStringLiteral("python3")) ? QStringLiteral("python3") : QString());
     form->addCombo(QStringLiteral("image"), tr("&Image:"), images, currentImage, true, [this](const QString &v) {
         if (v.isEmpty())
@@ -192,10 +196,10 @@ void FunctionsView::openForm(const Json &existing)
         return QString();
     });
     auto *handler = form->addLine(QStringLiteral("handler"), tr("&Handler:"),
-                                  editing ? QString::fromStdString(existing.value("handler", std::string())) : QString(),
+                                  editing ? jsonString(existing, "handler") : QString(),
                                   {}, tr("python: module.function, e.g. hello.handle"));
     form->addLine(QStringLiteral("timeout"), tr("&Timeout (ms):"),
-                  editing && existing.value("timeout", 0) > 0 ? QString::number(existing.value("timeout", 0)) : QString(),
+                  editing && jsonInt(existing, "timeout") > 0 ? QString::number(jsonInt(existing, "timeout")) : QString(),
                   [](const QString &v) {
                       bool ok = true;
                       if (!v.trimmed().isEmpty() && (v.toLongLong(&ok) < 0 || !ok))
@@ -256,7 +260,7 @@ void FunctionsView::openForm(const Json &existing)
                 }
                 applyAndSelect(r.json);
                 showInfo(tr("Saved function %1; it is being built.")
-                             .arg(QString::fromStdString(r.json.value("name", std::string()))));
+                             .arg(jsonString(r.json, "name")));
                 guard->succeed();
             };
             if (editing)
@@ -282,15 +286,14 @@ void FunctionsView::openForm(const Json &existing)
                                    [guard, body, send](const models::ApiResult &r) mutable {
                                        if (!guard)
                                            return;
-                                       if (!r.ok() || !r.json.contains("files")) {
+                                       if (!r.ok() || !r.json.is_object() || !r.json.contains("files") || !r.json["files"].is_array()) {
                                            guard->fail(tr("Cannot fetch the current source (%1); choose a file or folder.")
                                                            .arg(r.errorMessage));
                                            return;
                                        }
                                        QList<models::SourceFile> files;
                                        for (const auto &file : r.json["files"])
-                                           files.append({QString::fromStdString(file.value("path", std::string())),
-                                                         QByteArray::fromStdString(file.value("content", std::string())),
+                                           files.append({jsonString(file, "path"), jsonString(file, "content").toUtf8(),
                                                          false});
                                        QString error;
                                        const auto encoded = models::makeSourceBase64(files, &error);

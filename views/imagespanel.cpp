@@ -97,9 +97,11 @@ void ImagesView::editItem()
         openForm(o);
 }
 
-void ImagesView::openForm(const Json &existing)
+void ImagesView::openForm(const Json &existingIn)
 {
-    const bool editing = existing.is_object();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
     const QString name = editing ? str(existing, "name") : QString();
     auto *form = new FormDialog(editing ? tr("Edit image %1").arg(name) : tr("New image"), workspace(), this);
     form->setObjectName(QStringLiteral("imageForm"));
@@ -169,9 +171,11 @@ void BaseImagesView::editItem()
         openForm(o);
 }
 
-void BaseImagesView::openForm(const Json &existing)
+void BaseImagesView::openForm(const Json &existingIn)
 {
-    const bool editing = existing.is_object();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
     const QString name = editing ? str(existing, "name") : QString();
     auto *form = new FormDialog(editing ? tr("Edit base image %1").arg(name) : tr("New base image"), workspace(), this);
     form->setObjectName(QStringLiteral("baseImageForm"));

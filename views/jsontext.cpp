@@ -63,6 +63,32 @@ QString prettyJson(const QVariant &value)
     return prettyJson(toJson(value));
 }
 
+QString jsonString(const nlohmann::json &object, const char *key)
+{
+    if (!object.is_object())
+        return {};
+    const auto it = object.find(key);
+    return it != object.end() && it->is_string() ? QString::fromStdString(it->get<std::string>()) : QString();
+}
+
+qint64 jsonInt(const nlohmann::json &object, const char *key, qint64 fallback)
+{
+    if (!object.is_object())
+        return fallback;
+    const auto it = object.find(key);
+    if (it == object.end() || !it->is_number())
+        return fallback;
+    return it->is_number_float() ? static_cast<qint64>(it->get<double>()) : it->get<qint64>();
+}
+
+bool jsonBool(const nlohmann::json &object, const char *key, bool fallback)
+{
+    if (!object.is_object())
+        return fallback;
+    const auto it = object.find(key);
+    return it != object.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
 QPlainTextEdit *makeCodeView(QWidget *parent, const QString &objectName)
 {
     auto *view = new QPlainTextEdit(parent);

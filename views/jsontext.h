@@ -15,6 +15,11 @@ QString prettyJson(const nlohmann::json &json);
 QString prettyJson(const QVariant &value); // QVariantMap / QVariantList / scalar
 nlohmann::json toJson(const QVariant &value);
 QVariant toVariant(const nlohmann::json &json);
+// Never-throwing readers: a missing key, null or another type gives the default (nlohmann's value() throws
+// on null documents and on null values, and no exception may cross the event loop).
+QString jsonString(const nlohmann::json &object, const char *key);
+qint64 jsonInt(const nlohmann::json &object, const char *key, qint64 fallback = 0);
+bool jsonBool(const nlohmann::json &object, const char *key, bool fallback = false);
 // A read-only, monospace text view for JSON and logs.
 QPlainTextEdit *makeCodeView(QWidget *parent, const QString &objectName);
 // Human-readable durations and times.

@@ -11,6 +11,7 @@
 #include "imagespanel.h"
 #include "localserver.h"
 #include "logmodel.h"
+#include "messagebar.h"
 #include "panel.h"
 #include "restclient.h"
 #include "runspanel.h"
@@ -229,7 +230,10 @@ void MainWindow::buildStatusBar()
     bar->addWidget(m_contextChip);
     bar->addWidget(m_connection, 1);
     bar->addPermanentWidget(m_serverState);
-    connect(m_demo, &Demo::progress, this, [this](const QString &text) { statusBar()->showMessage(text, 8000); });
+    // Demo progress goes to the Functions page's message bar (the status bar keeps showing the context).
+    connect(m_demo, &Demo::progress, this, [this](const QString &text) {
+        functionsPanel()->view()->messageBar()->showMessage(MessageBar::Kind::Info, text);
+    });
 }
 
 bool MainWindow::switchContext(const QString &name, QString *error)

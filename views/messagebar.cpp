@@ -4,6 +4,7 @@
 #include "statusdelegate.h"
 #include "theme.h"
 
+#include <QEvent>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QPainter>
@@ -37,9 +38,16 @@ MessageBar::MessageBar(QWidget *parent) : QFrame(parent)
     hide();
 }
 
-void MessageBar::showMessage(Kind kind, const QString &text)
+void MessageBar::changeEvent(QEvent *event)
 {
-    m_kind = kind;
+    QFrame::changeEvent(event);
+    if (event->type() == QEvent::ApplicationPaletteChange && isVisible())
+        applyColors(); // a theme switch while a message shows
+}
+
+void MessageBar::applyColors()
+{
+    const Kind kind = m_kind;
     const StatusTone tone = kind == Kind::Error ? StatusTone::Bad
                             : kind == Kind::Success ? StatusTone::Good
                                                     : StatusTone::Busy;
@@ -48,6 +56,12 @@ void MessageBar::showMessage(Kind kind, const QString &text)
     p.setColor(QPalette::Window, badgeFill(tone, app));
     p.setColor(QPalette::WindowText, badgeText(tone, app));
     setPalette(p);
+}
+
+void MessageBar::showMessage(Kind kind, const QString &text)
+{
+    m_kind = kind;
+    applyColors();
     m_icon->setText(kind == Kind::Error ? QStringLiteral("\u2715") : kind == Kind::Success ? QStringLiteral("\u2713")
                                                                                            : QStringLiteral("\u2139"));
     m_text->setText(text);

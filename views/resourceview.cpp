@@ -166,21 +166,26 @@ ResourceView::ResourceView(Workspace *workspace, models::ResourceTableModel *mod
     m_noSelection->setForegroundRole(QPalette::PlaceholderText);
     m_noSelection->setWordWrap(true);
     d->addWidget(m_noSelection);
+    m_noSelection->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+    m_detailBody = new QWidget(m_detail);
+    auto *body = new QVBoxLayout(m_detailBody);
+    body->setContentsMargins(0, 0, 0, 0);
     m_detailForm = new QFormLayout;
     m_detailForm->setLabelAlignment(Qt::AlignRight);
     m_detailForm->setFieldGrowthPolicy(QFormLayout::AllNonFixedFieldsGrow);
-    d->addLayout(m_detailForm);
+    body->addLayout(m_detailForm);
     m_detailExtras = new QVBoxLayout;
-    d->addLayout(m_detailExtras);
-    auto *jsonLabel = new QLabel(tr("JSON"), m_detail);
+    body->addLayout(m_detailExtras);
+    auto *jsonLabel = new QLabel(tr("JSON"), m_detailBody);
     QFont jf = jsonLabel->font();
     jf.setBold(true);
     jsonLabel->setFont(jf);
-    d->addWidget(jsonLabel);
-    m_json = makeCodeView(m_detail, QStringLiteral("detailJson"));
+    body->addWidget(jsonLabel);
+    m_json = makeCodeView(m_detailBody, QStringLiteral("detailJson"));
     m_json->setMinimumHeight(160);
     m_json->setAccessibleName(tr("%1 as JSON").arg(singular));
-    d->addWidget(m_json, 1);
+    body->addWidget(m_json, 1);
+    d->addWidget(m_detailBody, 1);
     scroll->setWidget(m_detail);
     split->addWidget(m_table);
     split->addWidget(scroll);
@@ -231,6 +236,22 @@ ResourceView::ResourceView(Workspace *workspace, models::ResourceTableModel *mod
         }
     });
     connect(m_model, &models::ResourceTableModel::refreshFailed, this, &ResourceView::updateEmptyState);
+    // "Used by" comes from the other tables: when they change, the shown item's detail is recomputed.
+    m_detailTimer = new QTimer(this);
+    m_detailTimer->setSingleShot(true);
+    m_detailTimer->setInterval(150);
+    connect(m_detailTimer, &QTimer::timeout, this, [this] {
+        if (!currentName().isEmpty())
+            updateDetail();
+    });
+    for (auto *other : workspace->resourceModels()) {
+        if (other == model)
+            continue;
+        auto kick = [this] { m_detailTimer->start(); };
+        connect(other, &QAbstractItemModel::rowsInserted, this, kick);
+        connect(other, &QAbstractItemModel::rowsRemoved, this, kick);
+        connect(other, &QAbstractItemModel::modelReset, this, kick);
+    }
     updateEmptyState();
     updateDetail();
     updateActions();
@@ -335,6 +356,7 @@ void ResourceView::updateDetail()
     const Json object = currentObject();
     const bool has = object.is_object();
     m_noSelection->setVisible(!has);
+    m_detailBody->setVisible(has);
     const int selected = static_cast<int>(selectedNames().size());
     if (selected > 1)
         m_noSelection->setText(tr("%n %1 selected.", nullptr, selected).arg(m_plural));
@@ -379,9 +401,13 @@ void ResourceView::applyAndSelect(const Json &object)
 {
     if (!object.is_object())
         return;
-    m_model->applyObject(object);
+    // The live feed may already have delivered a newer state (e.g. READY before this CREATING answer arrived):
+    // the answer only fills in a row the model does not have yet, it never rolls one back.
+    const QString name = jsonString(object, "name");
+    if (m_model->rowOf(name) < 0)
+        m_model->applyObject(object);
     m_filter->clear();
-    selectName(QString::fromStdString(object.value("name", std::string())));
+    selectName(jsonString(object, "name"));
 }
 
 void ResourceView::deleteNames(const QStringList &names, bool confirm)
@@ -408,10 +434,14 @@ void ResourceView::deleteNames(const QStringList &names, bool confirm)
         m_workspace->client()->del(m_model->itemPath(name), this, [this, tally, name](const models::ApiResult &r) {
             if (r.ok()) {
                 tally->done << name;
-                if (r.json.is_object() && r.json.contains("status") && r.json.value("status", "") != "DELETED")
-                    m_model->applyObject(r.json); // DELETING: the feed removes it when it is gone
-                else
+                // DELETING: shown until the feed says it is gone, but a row the feed already removed stays removed.
+                const QString status = jsonString(r.json, "status");
+                if (!status.isEmpty() && status != QLatin1String("DELETED")) {
+                    if (m_model->rowOf(name) >= 0)
+                        m_model->applyObject(r.json);
+                } else {
                     m_model->applyDeleted(name);
+                }
             } else {
                 tally->failed << tr("%1: %2").arg(name, r.errorMessage);
             }

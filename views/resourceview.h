@@ -8,6 +8,7 @@
 #include <QPair>
 #include <QPointer>
 #include <QSortFilterProxyModel>
+#include <QTimer>
 #include <QWidget>
 
 #include <nlohmann/json.hpp>
@@ -127,12 +128,14 @@ private:
     QVBoxLayout *m_detailExtras = nullptr;
     QPlainTextEdit *m_json = nullptr;
     QWidget *m_detail = nullptr;
+    QWidget *m_detailBody = nullptr; // everything but the title: hidden while nothing is selected
     QLabel *m_noSelection = nullptr;
     QAction *m_create = nullptr;
     QAction *m_edit = nullptr;
     QAction *m_delete = nullptr;
     QAction *m_refresh = nullptr;
     bool m_sizedColumns = false;
+    QTimer *m_detailTimer = nullptr; // other tables changed: "used by" lines are computed again
 };
 
 } // namespace dispatch::views

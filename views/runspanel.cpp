@@ -118,8 +118,8 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
                                           return i.data(models::ReasonRole).toString();
                                       }));
     const QFontMetrics fm = m_table->fontMetrics();
-    m_table->setColumnWidth(RunsModel::IdColumn, fm.horizontalAdvance(QStringLiteral("0000000000000000")));
-    m_table->setColumnWidth(RunsModel::FunctionColumn, fm.horizontalAdvance(QStringLiteral("hello-world-function")));
+    m_table->setColumnWidth(RunsModel::IdColumn, fm.horizontalAdvance(QStringLiteral("00000000-000\u2026")) + 12);
+    m_table->setColumnWidth(RunsModel::FunctionColumn, fm.horizontalAdvance(QStringLiteral("hello-world-fn")) + 12);
     m_table->setColumnWidth(RunsModel::StatusColumn, fm.horizontalAdvance(QStringLiteral("INITIALIZED")) + 40);
     m_table->setColumnWidth(RunsModel::ErrorTypeColumn, fm.horizontalAdvance(QStringLiteral("FunctionError")) + 12);
     m_table->setColumnWidth(RunsModel::StartedColumn, fm.horizontalAdvance(QStringLiteral("2026-01-01 00:00:00.000")) + 12);
@@ -178,7 +178,7 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     split->addWidget(detail);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 2);
-    split->setSizes({680, 420});
+    split->setSizes({760, 380});
     layout->addWidget(split, 1);
 
     auto *runs = workspace->runs();
@@ -193,7 +193,7 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     connect(m_rerun, &QPushButton::clicked, this, [this] {
         if (!m_run.is_object())
             return;
-        emit rerunRequested(QString::fromStdString(m_run.value("functionName", std::string())),
+        emit rerunRequested(jsonString(m_run, "functionName"),
                             m_run.contains("input") ? prettyJson(m_run["input"]) : QStringLiteral("{}"));
     });
 
@@ -217,7 +217,8 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
             sb->setValue(value + count);
         }
         m_newCount += count;
-        m_newRuns->setText(tr("\u2191 %n new run(s) \u2014 jump to latest", nullptr, m_newCount));
+        m_newRuns->setText(m_newCount == 1 ? tr("\u2191 1 new run \u2014 jump to latest")
+                                           : tr("\u2191 %1 new runs \u2014 jump to latest").arg(m_newCount));
         m_newRuns->show();
     });
     connect(m_table->verticalScrollBar(), &QScrollBar::valueChanged, this, [this](int v) {
@@ -241,7 +242,7 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
         const int row = m_workspace->runs()->rowOfRun(id);
         if (row >= tl.row() && row <= br.row()) {
             const QString status = m_workspace->runs()->index(row, RunsModel::StatusColumn).data(models::RawRole).toString();
-            if (status != QString::fromStdString(m_run.value("status", std::string())))
+            if (status != jsonString(m_run, "status"))
                 loadDetail(); // it finished: fetch output and logs
         }
     });
@@ -300,7 +301,8 @@ void RunsPanel::updateEmptyState()
 {
     auto *runs = m_workspace->runs();
     const int loaded = runs->rowCount();
-    m_count->setText(runs->isComplete() ? tr("%n run(s)", nullptr, loaded) : tr("%n run(s) loaded", nullptr, loaded));
+    const QString count = loaded == 1 ? tr("1 run") : tr("%1 runs").arg(loaded);
+    m_count->setText(runs->isComplete() ? count : tr("%1 loaded").arg(count));
     if (m_proxy->rowCount() > 0) {
         m_empty->hide();
         return;
@@ -349,9 +351,9 @@ void RunsPanel::loadDetail()
     }
     const int row = m_workspace->runs()->rowOfRun(id);
     const Json summary = m_workspace->runs()->summaryAt(row);
-    if (!m_run.is_object() || QString::fromStdString(m_run.value("name", std::string())) != id)
+    if (!m_run.is_object() || jsonString(m_run, "name") != id)
         showRun(summary);
-    const QString fn = QString::fromStdString(summary.value("functionName", std::string()));
+    const QString fn = jsonString(summary, "functionName");
     m_loadingId = id;
     m_workspace->client()->get(QStringLiteral("/v1/runs/%1?functionName=%2").arg(id, fn), this,
                                [this, id](const models::ApiResult &r) {
@@ -378,23 +380,23 @@ void RunsPanel::showRun(const Json &run)
             v->clear();
         return;
     }
-    const QString id = QString::fromStdString(run.value("name", std::string()));
-    const QString fn = QString::fromStdString(run.value("functionName", std::string()));
+    const QString id = jsonString(run, "name");
+    const QString fn = jsonString(run, "functionName");
     m_detailTitle->setText(tr("<b>%1</b> \u00b7 run %2").arg(fn.toHtmlEscaped(), id.toHtmlEscaped()));
     const QString errorText = runErrorText(run);
-    m_badge->setStatus(QString::fromStdString(run.value("status", std::string())), errorText);
-    const qint64 executed = RunsModel::toNanoseconds(run.value("executedTime", qint64(0)));
-    const qint64 finished = RunsModel::toNanoseconds(run.value("finishedTime", qint64(0)));
-    qint64 duration = run.value("durationNs", qint64(-1));
+    m_badge->setStatus(jsonString(run, "status"), errorText);
+    const qint64 executed = RunsModel::toNanoseconds(jsonInt(run, "executedTime", 0));
+    const qint64 finished = RunsModel::toNanoseconds(jsonInt(run, "finishedTime", 0));
+    qint64 duration = jsonInt(run, "durationNs", -1);
     const qint64 wall = finished > 0 && executed > 0 ? finished - executed : -1;
     if (duration < 0)
         duration = wall;
     QString trigger = tr("manual");
     if (run.contains("httpContext") && run["httpContext"].is_object())
-        trigger = tr("API %1 %2").arg(QString::fromStdString(run["httpContext"].value("method", std::string())),
-                                      QString::fromStdString(run["httpContext"].value("path", std::string())));
+        trigger = tr("API %1 %2").arg(jsonString(run["httpContext"], "method"),
+                                      jsonString(run["httpContext"], "path"));
     else if (run.contains("event") && run["event"].is_object())
-        trigger = tr("event %1").arg(QString::fromStdString(run["event"].value("eventType", std::string())));
+        trigger = tr("event %1").arg(jsonString(run["event"], "eventType"));
     const auto row = [](const QString &k, const QString &v) {
         return QStringLiteral("<tr><td style='padding-right:10px'><b>%1</b></td><td>%2</td></tr>").arg(k, v.toHtmlEscaped());
     };
@@ -404,7 +406,7 @@ void RunsPanel::showRun(const Json &run)
     html += row(tr("Duration"), RunsModel::formatDuration(duration)
                                     + (wall >= 0 && wall != duration ? tr(" (wall %1)").arg(RunsModel::formatDuration(wall))
                                                                      : QString()));
-    if (run.value("coldStart", false))
+    if (jsonBool(run, "coldStart", false))
         html += row(tr("Cold start"), tr("yes \u2014 a worker had to start"));
     html += row(tr("Trigger"), trigger);
     html += QStringLiteral("</table>");

@@ -7,6 +7,8 @@
 #include "validation.h"
 #include "workspace.h"
 
+#include "jsontext.h"
+
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLineEdit>
@@ -81,7 +83,7 @@ QString SecretsView::emptyText() const
 
 QList<QPair<QString, QString>> SecretsView::keyFields(const Json &o) const
 {
-    const QStringList users = workspace()->usersOfSecret(QString::fromStdString(o.value("name", std::string())));
+    const QStringList users = workspace()->usersOfSecret(jsonString(o, "name"));
     return {{tr("Keys:"), keysOf(o).join(QStringLiteral(", "))},
             {tr("Used by:"), users.isEmpty() ? tr("nothing") : users.join(QStringLiteral(", "))}};
 }
@@ -103,7 +105,7 @@ void SecretsView::showKeys(const Json &object)
 
 void SecretsView::currentChanged(const Json &object)
 {
-    const QString name = object.is_object() ? QString::fromStdString(object.value("name", std::string())) : QString();
+    const QString name = object.is_object() ? jsonString(object, "name") : QString();
     if (name != m_shownName)
         hideValues();
     m_shownName = name;
@@ -126,7 +128,7 @@ void SecretsView::reveal()
             showError(tr("Cannot read secret %1: %2").arg(name, r.errorMessage));
             return;
         }
-        const Json values = r.json.value("secrets", Json::object());
+        const Json values = r.json.is_object() ? r.json.value("secrets", Json::object()) : Json::object();
         m_values->setRowCount(0);
         for (auto it = values.begin(); it != values.end(); ++it) {
             const int row = m_values->rowCount();
@@ -168,14 +170,16 @@ void SecretsView::editItem()
             showError(tr("Cannot read secret %1: %2").arg(name, r.errorMessage));
             return;
         }
-        openForm(r.json, r.json.value("secrets", Json::object()));
+        openForm(r.json, r.json.is_object() ? r.json.value("secrets", Json::object()) : Json::object());
     });
 }
 
-void SecretsView::openForm(const Json &existing, const Json &values)
+void SecretsView::openForm(const Json &existingIn, const Json &values)
 {
-    const bool editing = existing.is_object();
-    const QString name = editing ? QString::fromStdString(existing.value("name", std::string())) : QString();
+    // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
+    const Json existing = existingIn.is_object() ? existingIn : Json::object();
+    const bool editing = existingIn.is_object();
+    const QString name = editing ? jsonString(existing, "name") : QString();
     auto *form = new FormDialog(editing ? tr("Edit secret %1").arg(name) : tr("New secret"), workspace(), this);
     form->setObjectName(QStringLiteral("secretForm"));
     form->setAttribute(Qt::WA_DeleteOnClose);

@@ -305,7 +305,7 @@ void ServerPanel::updateState()
         text = tr("Starting\u2026");
         break;
     case State::Running:
-        status = QStringLiteral("READY");
+        status = QStringLiteral("RUNNING");
         text = tr("Running on ports %1 (API) and %2 (gateway)%3.")
                    .arg(m_server->apiPort())
                    .arg(m_server->gatewayPort())
@@ -395,7 +395,7 @@ void ServerPanel::updateMatches()
         return;
     }
     const int n = m_log->matchCount();
-    m_matches->setText(n == 0 ? tr("no matches") : tr("%n match(es)", nullptr, n));
+    m_matches->setText(n == 0 ? tr("no matches") : (n == 1 ? tr("1 match") : tr("%1 matches").arg(n)));
 }
 
 void ServerPanel::findNext()

@@ -108,9 +108,6 @@ private:
             else
                 afterSeq = *m_request.since;
         }
-        m_lastSeen.store(afterSeq);
-        m_lastIdSent.store(afterSeq);
-
         {
             std::lock_guard lock(m_startMutex);
             m_starting = true;
@@ -133,11 +130,14 @@ private:
                 if (lateReset) {
                     // The client reloads everything; replaying part of the history on top of that is noise.
                     m_replay.clear();
-                    if (m_live.empty())
-                        m_lastIdSent.store(position);
+                    m_replayProgress = {};
+                    afterSeq = position;
                     resetReason = std::move(lateReset);
                 }
             }
+            // Live changes come after the replay, so the newest of each kind of id is the larger one.
+            m_lastSeen.store(std::max({afterSeq, m_replayProgress.handled, m_liveProgress.handled}));
+            m_lastIdSent.store(std::max({afterSeq, m_replayProgress.sent, m_liveProgress.sent}));
             if (resetReason) {
                 head += formatReset(*resetReason, position);
                 spdlog::debug("watch for org {}: reset ({}), resuming at {}", m_request.org, *resetReason, position);
@@ -163,30 +163,33 @@ private:
     // format and queue only.
     void onChange(const Change &c)
     {
-        if (!m_request.kinds.empty() &&
-            std::none_of(m_request.kinds.begin(), m_request.kinds.end(),
-                         [&](const std::string &k) { return equalsIgnoreCase(k, c.kind); })) {
-            m_lastSeen.store(c.seq);
-            return;
-        }
-        std::string text = formatChange(c);
+        const bool wanted = m_request.kinds.empty() ||
+                            std::any_of(m_request.kinds.begin(), m_request.kinds.end(),
+                                        [&](const std::string &k) { return equalsIgnoreCase(k, c.kind); });
+        std::string text = wanted ? formatChange(c) : std::string();
         {
             std::lock_guard lock(m_startMutex);
             if (m_starting) {
                 // The replay comes synchronously from subscribe() on the starting thread; live changes that
                 // arrive before the stream head is written come from other threads and wait behind it.
-                (std::this_thread::get_id() == m_startThread ? m_replay : m_live) += text;
-                m_lastSeen.store(c.seq);
-                m_lastIdSent.store(c.seq);
+                const bool replay = std::this_thread::get_id() == m_startThread;
+                Progress &progress = replay ? m_replayProgress : m_liveProgress;
+                progress.handled = c.seq;
+                if (wanted) {
+                    (replay ? m_replay : m_live) += text;
+                    progress.sent = c.seq;
+                }
                 return;
             }
         }
-        if (!m_writer->write(std::move(text))) {
-            requestClose();
-            return;
+        if (wanted) {
+            if (!m_writer->write(std::move(text))) {
+                requestClose();
+                return;
+            }
+            m_lastIdSent.store(c.seq);
         }
         m_lastSeen.store(c.seq);
-        m_lastIdSent.store(c.seq);
     }
 
     void armHeartbeat()
@@ -253,6 +256,13 @@ private:
     std::thread::id m_startThread;
     std::string m_replay;
     std::string m_live;
+    struct Progress
+    {
+        uint64_t handled = 0; // the newest change seen, sent or filtered out
+        uint64_t sent = 0;    // the newest change buffered for the client
+    };
+    Progress m_replayProgress;
+    Progress m_liveProgress;
 };
 
 } // namespace

@@ -5,9 +5,8 @@
 // bucket 24 counts what is longer than 0.1 ms * 2^23 = 838.8608 s (~14 min). The upper bounds are
 // 0.1, 0.2, 0.4, 0.8, 1.6, 3.2, 6.4, 12.8, 25.6, 51.2, 102.4, 204.8, 409.6, 819.2 ms,
 // 1.6384, 3.2768, 6.5536, 13.1072, 26.2144, 52.4288, 104.8576, 209.7152, 419.4304, 838.8608 s.
-// They are also the `le` labels of dispatch_run_duration_seconds and the columns h0..h24 of the rollup tables,
-// so they never change.
-// SPDX-License-Identifier: GPL-3.0-or-later
+// They are also the `le` labels of dispatch_run_duration_seconds and the columns h0..h24 of the rollup
+// tables, so they never change. SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
 #include <array>

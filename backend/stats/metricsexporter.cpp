@@ -30,7 +30,8 @@ void header(std::string &out, std::string_view name, std::string_view type, std:
 
 } // namespace
 
-MetricsExporter::MetricsExporter(const RunStats &stats, const engine::Engine &engine, const store::Store &store)
+MetricsExporter::MetricsExporter(const RunStats &stats, const engine::Engine &engine,
+                                 const store::Store &store)
     : m_stats(stats), m_engine(engine), m_store(store)
 {
 }
@@ -79,21 +80,26 @@ std::string MetricsExporter::render() const
     std::vector<std::string> labels; // org="…",function="…" per series
     labels.reserve(series.size());
     for (const Series &s : series)
-        labels.push_back(fmt::format("org=\"{}\",function=\"{}\"", escapeLabel(s.org), escapeLabel(s.function)));
+        labels.push_back(
+            fmt::format("org=\"{}\",function=\"{}\"", escapeLabel(s.org), escapeLabel(s.function)));
 
     header(out, "dispatch_runs_total", "counter", "Runs finished since the server started, by status.");
     for (std::size_t i = 0; i < series.size(); ++i) {
-        fmt::format_to(it, "dispatch_runs_total{{{},status=\"READY\"}} {}\n", labels[i], series[i].counters.ready);
-        fmt::format_to(it, "dispatch_runs_total{{{},status=\"ERROR\"}} {}\n", labels[i], series[i].counters.error);
+        fmt::format_to(it, "dispatch_runs_total{{{},status=\"READY\"}} {}\n", labels[i],
+                       series[i].counters.ready);
+        fmt::format_to(it, "dispatch_runs_total{{{},status=\"ERROR\"}} {}\n", labels[i],
+                       series[i].counters.error);
     }
-    header(out, "dispatch_run_errors_total", "counter", "Failed runs since the server started, by error type.");
+    header(out, "dispatch_run_errors_total", "counter",
+           "Failed runs since the server started, by error type.");
     for (std::size_t i = 0; i < series.size(); ++i)
         for (std::size_t t = 0; t < kErrorTypes; ++t)
-            fmt::format_to(it, "dispatch_run_errors_total{{{},type=\"{}\"}} {}\n", labels[i], kErrorTypeNames[t],
-                           series[i].counters.errorTypes[t]);
+            fmt::format_to(it, "dispatch_run_errors_total{{{},type=\"{}\"}} {}\n", labels[i],
+                           kErrorTypeNames[t], series[i].counters.errorTypes[t]);
     header(out, "dispatch_run_cold_starts_total", "counter", "Runs that had to start a worker.");
     for (std::size_t i = 0; i < series.size(); ++i)
-        fmt::format_to(it, "dispatch_run_cold_starts_total{{{}}} {}\n", labels[i], series[i].counters.coldStarts);
+        fmt::format_to(it, "dispatch_run_cold_starts_total{{{}}} {}\n", labels[i],
+                       series[i].counters.coldStarts);
 
     header(out, "dispatch_run_duration_seconds", "histogram",
            "Time in the function handler, for runs whose duration is known.");
@@ -106,7 +112,8 @@ std::string MetricsExporter::render() const
                            upperBoundLabel(k), cumulative);
         }
         cumulative += h.count(DurationHistogram::kFiniteBuckets);
-        fmt::format_to(it, "dispatch_run_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels[i], cumulative);
+        fmt::format_to(it, "dispatch_run_duration_seconds_bucket{{{},le=\"+Inf\"}} {}\n", labels[i],
+                       cumulative);
         fmt::format_to(it, "dispatch_run_duration_seconds_sum{{{}}} {}\n", labels[i],
                        static_cast<double>(series[i].counters.durationSumNs) / 1e9);
         fmt::format_to(it, "dispatch_run_duration_seconds_count{{{}}} {}\n", labels[i], cumulative);
@@ -129,8 +136,8 @@ std::string MetricsExporter::render() const
             const std::string name = escapeLabel(listener->name);
             for (std::size_t code = 0; code < listener->codes.size(); ++code)
                 if (const uint64_t n = listener->codes[code].load(std::memory_order_relaxed); n > 0)
-                    fmt::format_to(it, "dispatch_http_requests_total{{listener=\"{}\",code=\"{}\"}} {}\n", name,
-                                   code, n);
+                    fmt::format_to(it, "dispatch_http_requests_total{{listener=\"{}\",code=\"{}\"}} {}\n",
+                                   name, code, n);
         }
     }
     header(out, "dispatch_store_queued_writes", "gauge", "Database writes queued or being committed.");
@@ -144,7 +151,8 @@ void MetricsExporter::handle(const std::shared_ptr<http::RequestContext> &ctx,
     const auto &req = ctx->request;
     http::Response res;
     if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
-        res = http::makeError(405, "method " + std::string(req.method_string()) + " is not allowed, but [GET] are",
+        res = http::makeError(405,
+                              "method " + std::string(req.method_string()) + " is not allowed, but [GET] are",
                               req.version());
         res.set(bhttp::field::allow, "GET, HEAD");
     } else {

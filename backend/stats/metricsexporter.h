@@ -5,6 +5,11 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "engine/engine.h"
+#include "http/server.h"
+#include "stats/runstats.h"
+#include "store/store.h"
+
 #include <array>
 #include <atomic>
 #include <functional>
@@ -13,11 +18,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include "engine/engine.h"
-#include "http/server.h"
-#include "stats/runstats.h"
-#include "store/store.h"
 
 namespace dispatch::stats {
 

@@ -2,7 +2,6 @@
 #include "stats/runcounters.h"
 
 #include <iterator>
-
 #include <spdlog/fmt/fmt.h>
 
 namespace dispatch::stats {
@@ -73,7 +72,7 @@ void RunCounters::appendJson(std::string &out, std::optional<int64_t> time) cons
     number("p99", histogram.quantileMs(0.99));
     const uint64_t timed = histogram.total();
     number("meanMs", timed > 0 ? std::optional<double>(static_cast<double>(durationSumNs) /
-                                                        static_cast<double>(timed) / 1e6)
+                                                       static_cast<double>(timed) / 1e6)
                                : std::nullopt);
     out += '}';
 }

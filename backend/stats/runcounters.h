@@ -2,15 +2,14 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "stats/durationhistogram.h"
+
 #include <array>
 #include <cstdint>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <string_view>
-
-#include <nlohmann/json.hpp>
-
-#include "stats/durationhistogram.h"
 
 namespace dispatch::stats {
 
@@ -37,7 +36,8 @@ struct RunOutcome
     bool ready = false; // READY; otherwise ERROR
     std::string errorType;
     std::string errorMessage;
-    int64_t durationNs = -1; // time in the handler; -1 = unknown (never reached a worker): not in the histogram
+    int64_t durationNs =
+        -1; // time in the handler; -1 = unknown (never reached a worker): not in the histogram
     bool coldStart = false;
 };
 

@@ -2,15 +2,14 @@
 #include "stats/runstats.h"
 
 #include <algorithm>
+#include <boost/asio/steady_timer.hpp>
 #include <compare>
 #include <deque>
 #include <functional>
 #include <map>
 #include <mutex>
-#include <utility>
-
-#include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
+#include <utility>
 
 namespace dispatch::stats {
 
@@ -247,6 +246,8 @@ struct RunStats::State : std::enable_shared_from_this<RunStats::State>
     }
 };
 
+namespace {
+
 // Counts a query in progress: while one runs, settled epochs stay in memory, because the snapshot the query
 // read may predate their commit.
 class QueryScope
@@ -272,6 +273,8 @@ private:
     int &m_active;
     std::function<void()> m_onLast;
 };
+
+} // namespace
 
 struct RunStats::Ticker : std::enable_shared_from_this<RunStats::Ticker>
 {
@@ -472,9 +475,9 @@ ErrorGroupsAnswer RunStats::errorGroups(const ErrorGroupQuery &q)
     };
     std::map<Key, ErrorGroup> groups;
     for (const store::ErrorGroupRow &row : read.rows)
-        groups[Key{row.function, row.type, row.messageHash}] =
-            ErrorGroup{row.function, row.type, row.message, static_cast<uint64_t>(std::max<int64_t>(row.count, 0)),
-                       row.firstNs, row.lastNs};
+        groups[Key{row.function, row.type, row.messageHash}] = ErrorGroup{
+            row.function, row.type,  row.message, static_cast<uint64_t>(std::max<int64_t>(row.count, 0)),
+            row.firstNs,  row.lastNs};
     {
         std::lock_guard lock(s.mutex);
         const int64_t keepFrom = s.cutoffs().errorsBeforeNs;

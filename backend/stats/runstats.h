@@ -9,19 +9,18 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
 
+#include "core/clock.h"
+#include "stats/runcounters.h"
+#include "store/store.h"
+#include "wire/models.h"
+
+#include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
-#include <boost/asio/io_context.hpp>
-
-#include "core/clock.h"
-#include "stats/runcounters.h"
-#include "store/store.h"
-#include "wire/models.h"
 
 namespace dispatch::stats {
 
@@ -49,7 +48,7 @@ struct StatsQuery
 {
     std::string org;
     std::optional<std::string> function; // nullopt: every function of the org
-    int64_t fromSeconds = 0;              // buckets overlapping [from, to)
+    int64_t fromSeconds = 0;             // buckets overlapping [from, to)
     int64_t toSeconds = 0;
     Resolution resolution = Resolution::Minute;
 };
@@ -62,7 +61,7 @@ struct StatsBucket
 
 struct StatsAnswer
 {
-    bool ok = false; // false: the store could not be read
+    bool ok = false;                  // false: the store could not be read
     std::vector<StatsBucket> buckets; // oldest first; buckets without runs are left out
     RunCounters total;
 };

@@ -1,9 +1,9 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "stats/statsapi.h"
 
-#include <charconv>
-
 #include "wire/validation.h"
+
+#include <charconv>
 
 namespace dispatch::stats {
 
@@ -29,7 +29,8 @@ Result<int64_t> parseSeconds(const api::QueryParams &query, const char *name, in
     int64_t v = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
     if (ec != std::errc() || end != text->data() + text->size() || v < -kMaxSeconds || v > kMaxSeconds)
-        return ApiError::badRequest(std::string(name) + " must be a Unix time in seconds, got '" + *text + "'");
+        return ApiError::badRequest(std::string(name) + " must be a Unix time in seconds, got '" + *text +
+                                    "'");
     return v;
 }
 
@@ -105,7 +106,8 @@ void StatsApi::stats(const api::RouteRequest &request, const api::Reply &reply)
         const bool shortRange = window->to - window->from <= kAutoMinuteRangeSeconds;
         resolution = minutesCover && shortRange ? Resolution::Minute : Resolution::Hour;
     } else if (resolutionText != "minute") {
-        return reply(ApiError::badRequest("resolution must be minute, hour or auto, got '" + resolutionText + "'"));
+        return reply(
+            ApiError::badRequest("resolution must be minute, hour or auto, got '" + resolutionText + "'"));
     }
     const int64_t step = resolutionSeconds(resolution);
     if ((window->to - window->from) / step + 1 > kMaxBuckets)
@@ -127,10 +129,11 @@ void StatsApi::stats(const api::RouteRequest &request, const api::Reply &reply)
     api::Answer out;
     std::string &body = out.rawBody;
     body.reserve(256 + answer.buckets.size() * 240);
-    body += "{\"org\":" + jsonString(request.org) + ",\"function\":" +
-            (window->function ? jsonString(*window->function) : std::string("null")) + ",\"resolution\":\"" +
-            (resolution == Resolution::Minute ? "minute" : "hour") + "\",\"from\":" + std::to_string(window->from) +
-            ",\"to\":" + std::to_string(window->to) + ",\"buckets\":[";
+    body += "{\"org\":" + jsonString(request.org) +
+            ",\"function\":" + (window->function ? jsonString(*window->function) : std::string("null")) +
+            ",\"resolution\":\"" + (resolution == Resolution::Minute ? "minute" : "hour") +
+            "\",\"from\":" + std::to_string(window->from) + ",\"to\":" + std::to_string(window->to) +
+            ",\"buckets\":[";
     for (std::size_t i = 0; i < answer.buckets.size(); ++i) {
         if (i > 0)
             body += ',';
@@ -152,7 +155,8 @@ void StatsApi::errors(const api::RouteRequest &request, const api::Reply &reply)
         std::size_t v = 0;
         auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), v);
         if (ec != std::errc() || end != text->data() + text->size() || v == 0 || v > kMaxErrorGroups)
-            return reply(ApiError::badRequest("limit must be between 1 and " + std::to_string(kMaxErrorGroups)));
+            return reply(
+                ApiError::badRequest("limit must be between 1 and " + std::to_string(kMaxErrorGroups)));
         limit = v;
     }
 

@@ -93,7 +93,7 @@ StatsSql buildStatsSql(std::string_view table, std::string_view timeColumn)
 {
     std::vector<std::string> counters(std::begin(kStatsCounterColumns), std::end(kStatsCounterColumns));
     for (std::size_t i = 0; i < kStatsHistogramColumns; ++i)
-        counters.push_back("h" + std::to_string(i));
+        counters.push_back(std::string("h").append(std::to_string(i)));
     std::string columns, values, updates;
     int parameter = kStatsFixedColumns;
     for (const std::string &c : counters) {

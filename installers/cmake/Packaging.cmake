@@ -135,9 +135,9 @@ set(CPACK_PACKAGE_INSTALL_DIRECTORY "Dispatch Console")
 set(CPACK_PACKAGE_EXECUTABLES "dispatch-console;Dispatch Console")
 set(CPACK_RESOURCE_FILE_LICENSE "${PROJECT_SOURCE_DIR}/COPYING")
 set(CPACK_STRIP_FILES TRUE)
-set(CPACK_OUTPUT_FILE_PREFIX "packages")   # relative to the package directory (cpack -B), by default the build dir
+set(CPACK_OUTPUT_FILE_PREFIX "packages")   # relative to where cpack runs: <build>/packages for the package target
 set(CPACK_SOURCE_GENERATOR "TXZ")
-set(CPACK_SOURCE_IGNORE_FILES "/\\.git/" "/build/" "/\\.cache/" "__pycache__")
+set(CPACK_SOURCE_IGNORE_FILES "/\\\\.git/" "/build/" "/\\\\.cache/" "__pycache__")   # regexes, escaped twice
 # Our NSIS template (installers/windows/NSIS.template.in) takes precedence over CMake's own.
 set(CPACK_MODULE_PATH "${_dispatch_installers}/windows" ${CMAKE_MODULE_PATH})
 
@@ -147,7 +147,7 @@ set(CPACK_DEBIAN_FILE_NAME DEB-DEFAULT)
 set(CPACK_DEBIAN_PACKAGE_MAINTAINER "${DISPATCH_PACKAGE_MAINTAINER}")
 set(CPACK_DEBIAN_PACKAGE_SECTION "devel")
 set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
-set(CPACK_DEBIAN_PACKAGE_DESCRIPTION "${CPACK_PACKAGE_DESCRIPTION_SUMMARY}\n${CPACK_PACKAGE_DESCRIPTION}")
+# Description: CPack takes the synopsis from CPACK_PACKAGE_DESCRIPTION_SUMMARY, the rest from CPACK_PACKAGE_DESCRIPTION.
 # Libraries come from dpkg-shlibdeps (this includes libqt6gui6, which holds the xcb platform plugin); what is
 # only started or loaded at run time is listed by hand:
 #   python3 + python3-venv: the python3 runtime and its image environments (always offered);

@@ -412,6 +412,7 @@ private slots:
         // Runs with a 1 MiB input: each of their events carries it (the output too), far beyond the 4 MiB bound.
         SseClient fast(server->apiPort(), QStringLiteral("dispatch"));
         QVERIFY(fast.waitOpen());
+        const uint64_t beforeBigRuns = fast.lastId;
         const std::string big(1 << 20, 'x');
         QStringList runs;
         for (int i = 0; i < 6; ++i) {
@@ -428,6 +429,17 @@ private slots:
         // Reading again, the slow client gets what was already sent, then finds its connection closed.
         slow.setReadBufferSize(0);
         QVERIFY(slow.state() == QAbstractSocket::UnconnectedState || slow.waitForDisconnected(kWaitMs));
+
+        // Resuming from before those runs would replay more than a reload costs: a reset instead.
+        SseClient behind(server->apiPort(), QStringLiteral("dispatch"), QStringLiteral("heartbeat=50"),
+                         {{"Last-Event-ID", QByteArray::number(qulonglong(beforeBigRuns))}});
+        QVERIFY(behind.waitOpen());
+        QVERIFY(behind.waitFor([&] { return behind.pings >= 1 || behind.finished(); }));
+        QCOMPARE(behind.events.size(), 1);
+        QCOMPARE(behind.events[0].type, QByteArray("reset"));
+        QCOMPARE(behind.events[0].json().value("reason", ""), std::string("too far behind"));
+        QVERIFY(behind.events[0].id >= fast.events.last().id);
+        QCOMPARE(behind.lastId, behind.events[0].id); // the dropped replay does not move the client's id
     }
 
     void endsWhenTheClientGoesAway()

@@ -251,11 +251,17 @@ void TestGui::snapAll(const QString &suffix)
     auto *w = window();
     const char *names[] = {"panel-functions", "panel-runs", "panel-apis", "panel-events", "panel-images",
                            "panel-secrets", "panel-server"};
+    // The log with a search, so the highlight shows.
+    w->serverPanel()->filterEdit()->setText(QStringLiteral("READY"));
     for (int i = 0; i < views::MainWindow::PageCount; ++i) {
         w->showPage(static_cast<views::MainWindow::Page>(i));
         QTest::qWait(50);
         snap(w, QLatin1String(names[i]));
     }
+    w->serverPanel()->findNext();
+    w->showPage(views::MainWindow::ServerPage);
+    snap(w, QStringLiteral("panel-server-search-next"));
+    w->serverPanel()->filterEdit()->clear();
     // Tabs of the multi-view panels.
     w->showPage(views::MainWindow::EventsPage);
     for (int t = 1; t < 3; ++t) {
@@ -304,17 +310,21 @@ void TestGui::snapAll(const QString &suffix)
         QTRY_VERIFY(v->formDialog());
         snap(v->formDialog(), QStringLiteral("dialog-create-") + v->property("tabTitle").toString().toLower().replace(QLatin1Char(' '), QLatin1Char('-')));
         v->formDialog()->reject();
+        QTRY_VERIFY(!v->formDialog());
     }
     w->showPage(views::MainWindow::ImagesPage);
-    for (views::ResourceView *v : {static_cast<views::ResourceView *>(w->imagesPanel()->imagesView()),
-                                   static_cast<views::ResourceView *>(w->imagesPanel()->baseImagesView())}) {
-        v->createItem();
-        QTRY_VERIFY(w->findChild<views::FormDialog *>());
-        auto *f = w->findChild<views::FormDialog *>();
-        snap(f, QStringLiteral("dialog-create-") + v->property("tabTitle").toString().toLower().replace(QLatin1Char(' '), QLatin1Char('-')));
-        f->reject();
-        QTRY_VERIFY(!w->findChild<views::FormDialog *>());
-    }
+    auto *iv = w->imagesPanel()->imagesView();
+    iv->createItem();
+    QTRY_VERIFY(iv->formDialog());
+    snap(iv->formDialog(), QStringLiteral("dialog-create-image"));
+    iv->formDialog()->reject();
+    QTRY_VERIFY(!iv->formDialog());
+    auto *bv = w->imagesPanel()->baseImagesView();
+    bv->createItem();
+    QTRY_VERIFY(bv->formDialog());
+    snap(bv->formDialog(), QStringLiteral("dialog-create-base-image"));
+    bv->formDialog()->reject();
+    QTRY_VERIFY(!bv->formDialog());
 }
 
 void TestGui::screenshots()
@@ -353,5 +363,16 @@ void TestGui::screenshots()
     QTRY_COMPARE_WITH_TIMEOUT(ws()->functions()->rowOf(QLatin1String(views::Demo::kFunction)), -1, kGuiWaitMs);
 }
 
-QTEST_MAIN(TestGui)
+int main(int argc, char *argv[])
+{
+    // Building images and functions on a loaded machine can outlast Qt Test's 5-minute default per function;
+    // every wait inside is bounded anyway.
+    if (qEnvironmentVariableIsEmpty("QTEST_FUNCTION_TIMEOUT"))
+        qputenv("QTEST_FUNCTION_TIMEOUT", "1200000");
+    QApplication app(argc, argv);
+    QTEST_SET_MAIN_SOURCE_PATH
+    TestGui test;
+    return QTest::qExec(&test, argc, argv);
+}
+
 #include "tst_gui.moc"

@@ -200,5 +200,16 @@ void TestGuiLive::deadRemoteContext()
     QTRY_VERIFY_WITH_TIMEOUT(ws()->functions()->rowOf(QStringLiteral("echo")) >= 0, kGuiWaitMs);
 }
 
-QTEST_MAIN(TestGuiLive)
+int main(int argc, char *argv[])
+{
+    // Building images and functions on a loaded machine can outlast Qt Test's 5-minute default per function;
+    // every wait inside is bounded anyway.
+    if (qEnvironmentVariableIsEmpty("QTEST_FUNCTION_TIMEOUT"))
+        qputenv("QTEST_FUNCTION_TIMEOUT", "1200000");
+    QApplication app(argc, argv);
+    QTEST_SET_MAIN_SOURCE_PATH
+    TestGuiLive test;
+    return QTest::qExec(&test, argc, argv);
+}
+
 #include "tst_guilive.moc"

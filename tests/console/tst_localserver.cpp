@@ -75,8 +75,10 @@ private slots:
         }));
         QVERIFY(!logs.isEmpty());
 
-        // A crash: Crashed, then a restart on new ports after the first backoff step.
+        // A crash: Crashed, then a restart after the first backoff step, on the same ports (clients keep working).
         const qint64 firstPid = server.pid();
+        const quint16 apiPort = server.apiPort();
+        const quint16 gatewayPort = server.gatewayPort();
         QVERIFY(alive(firstPid));
         states.clear();
         ::kill(pid_t(firstPid), SIGKILL);
@@ -90,6 +92,18 @@ private slots:
                  (QList<LocalServer::State>{LocalServer::State::Crashed, LocalServer::State::Starting,
                                             LocalServer::State::Running}));
         QCOMPARE(server.nextRestartDelay(), std::chrono::milliseconds(2000)); // 1 s was used; 2 s next
+        QCOMPARE(server.apiPort(), apiPort);
+        QCOMPARE(server.gatewayPort(), gatewayPort);
+        QCOMPARE(ports.count(), 1); // never announced a change of address
+
+        // restart(): stop, then start again, on the same ports.
+        states.clear();
+        server.restart();
+        QTRY_VERIFY_WITH_TIMEOUT(statesOf(states).contains(LocalServer::State::Stopped), kWaitMs);
+        QTRY_COMPARE_WITH_TIMEOUT(server.state(), LocalServer::State::Running, kWaitMs);
+        QCOMPARE(server.apiPort(), apiPort);
+        QCOMPARE(ports.count(), 1);
+        QVERIFY(healthy(server));
 
         // A graceful stop: SIGTERM, the server removes its ready file.
         states.clear();

@@ -213,6 +213,48 @@ private slots:
         QVERIFY(r.errorMessage.startsWith(QStringLiteral("Cannot read the CA file /nonexistent/ca.pem")));
     }
 
+    // HTTPS per endpoint: an untrusted certificate is a TLS error with its reason; "insecure" or the server's
+    // certificate as the context's CA file make it work.
+    void tls()
+    {
+        TestServer server({QStringLiteral("--enable-tls"), QStringLiteral("--tls-port"), QStringLiteral("0"),
+                           QStringLiteral("--gateway-tls-port"), QStringLiteral("0")});
+        QString error;
+        QVERIFY2(server.start(&error), qPrintable(error));
+        QVERIFY(server.apiTlsPort() != 0);
+        Endpoint e;
+        e.baseUrl = QUrl(QStringLiteral("https://127.0.0.1:%1").arg(server.apiTlsPort()));
+        auto fetch = [&](const Endpoint &endpoint) {
+            RestClient client(endpoint);
+            client.setMonitoring(false);
+            ApiResult r;
+            bool done = false;
+            client.get(QStringLiteral("/v1/function"), this, [&](const ApiResult &a) {
+                r = a;
+                done = true;
+            });
+            [&] { QTRY_VERIFY_WITH_TIMEOUT(done, kWaitMs); }();
+            return r;
+        };
+        ApiResult r = fetch(e);
+        QVERIFY(!r.ok());
+        QVERIFY2(r.errorMessage.startsWith(QStringLiteral("TLS error with 127.0.0.1:%1: ").arg(server.apiTlsPort())),
+                 qPrintable(r.errorMessage));
+        QVERIFY2(r.errorMessage.contains(QStringLiteral("CA file")), qPrintable(r.errorMessage));
+        qInfo("%s", qPrintable(r.errorMessage));
+
+        Endpoint insecure = e;
+        insecure.insecure = true;
+        r = fetch(insecure);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage));
+
+        Endpoint trusted = e;
+        trusted.caFile = server.dataDir() + QStringLiteral("/tls/server.crt");
+        r = fetch(trusted);
+        QVERIFY2(r.ok(), qPrintable(r.errorMessage));
+        QVERIFY(server.stop());
+    }
+
     // A plain Dispatch server (Go version in /healthz, no /v1/version).
     void plainDispatchDetected()
     {

@@ -3,7 +3,8 @@
 # packaging.deb: builds the .deb from a configured and built tree with CPack, then inspects it:
 #   control fields, the file list, desktop-file-validate, appstreamcli validate --no-net, both --version from the
 #   extracted package, the extracted server started with the packaged config (loopback, port 0, /healthz, the
-#   worker shims it found), the systemd unit (systemd-analyze verify when available) and lintian (no E: allowed).
+#   worker shims it found), the systemd unit (systemd-analyze verify when available), lintian (no E: allowed), and,
+#   as root, a real dpkg install/remove/purge in a throw-away overlay of this machine (install-in-overlay.sh).
 # Usage: check-deb.sh <build dir> console|no-console
 # Exit 77 (CTest: skipped) when a tool is missing; installers/setup.sh installs all of them.
 # SPDX-License-Identifier: GPL-3.0-or-later
@@ -35,31 +36,33 @@ cleanup() {
 trap cleanup EXIT
 
 section "building the package (cpack -G DEB, staging in $tmp)"
-if ! cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/cpack" >"$tmp/cpack.log" 2>&1; then
+# From $tmp: the packages land in $tmp/packages (CPACK_OUTPUT_FILE_PREFIX is relative to the working dir).
+if ! (cd "$tmp" && cpack --config "$build/CPackConfig.cmake" -G DEB -B "$tmp/cpack") >"$tmp/cpack.log" 2>&1; then
     cat "$tmp/cpack.log"
     echo "FAIL: cpack could not build the package"
     exit 1
 fi
-deb="$(find "$tmp/cpack" -maxdepth 2 -name '*.deb' | head -n 1)"
+deb="$(find "$tmp/packages" -maxdepth 1 -name '*.deb' 2>/dev/null | head -n 1)"
 [ -n "$deb" ] || { cat "$tmp/cpack.log"; echo "FAIL: cpack made no .deb"; exit 1; }
 pass "built $(basename "$deb") ($(du -h "$deb" | cut -f1))"
 
 section "control"
 dpkg-deb --field "$deb" Package Version Architecture Depends Recommends Suggests | tee "$tmp/control"
-depends="$(dpkg-deb --field "$deb" Depends)"
-for dep in adduser python3 python3-venv libc6 libstdc++6 libsqlite3-0 libssl3 libarchive13; do
-    grep -Eq "(^|, |\| )$dep( |,|$)" <<<"$depends" && pass "Depends: $dep" || fail "Depends lacks $dep"
-done
-if [ "$console" = console ]; then
-    for dep in libqt6core6 libqt6gui6 libqt6widgets6; do
-        grep -Eq "(^|, )$dep( |,|$)" <<<"$depends" && pass "Depends: $dep" || fail "Depends lacks $dep"
+# The package names of a relationship field, one a line (versions and alternatives split off).
+names() { dpkg-deb --field "$deb" "$1" | sed 's/[,|]/\n/g' | sed 's/^ *//; s/[ (].*//' | grep -v '^$'; }
+expect_rel() { # field package...
+    local field="$1" dep
+    shift
+    for dep in "$@"; do
+        names "$field" | grep -Fxq "$dep" && pass "$field: $dep" || fail "$field lacks $dep"
     done
+}
+expect_rel Depends adduser python3 python3-venv libc6 libstdc++6 libsqlite3-0 libssl3 libarchive13
+if [ "$console" = console ]; then
+    expect_rel Depends libqt6core6 libqt6gui6 libqt6widgets6
 fi
-grep -q "bubblewrap" <<<"$(dpkg-deb --field "$deb" Recommends)" && pass "Recommends: bubblewrap" ||
-    fail "Recommends lacks bubblewrap"
-for s in nodejs default-jdk-headless libgoogle-gson-java; do
-    grep -q "$s" <<<"$(dpkg-deb --field "$deb" Suggests)" && pass "Suggests: $s" || fail "Suggests lacks $s"
-done
+expect_rel Recommends bubblewrap
+expect_rel Suggests nodejs default-jdk-headless libgoogle-gson-java
 mkdir -p "$tmp/control.d"
 dpkg-deb --control "$deb" "$tmp/control.d"
 [ "$(cat "$tmp/control.d/conffiles" 2>/dev/null)" = "/etc/dispatch-server/config.json" ] &&
@@ -73,8 +76,8 @@ for script in postinst prerm postrm; do
 done
 grep -q "adduser --system --group --home /var/lib/dispatch-server" "$tmp/control.d/postinst" &&
     pass "postinst creates the dispatch system user" || fail "postinst does not create the dispatch user"
-if grep -Eq "deb-systemd-helper +(enable|--quiet +was-enabled)|systemctl +(enable|start)|deb-systemd-invoke +start" \
-    "$tmp/control.d/postinst"; then
+if grep -v '^[[:space:]]*#' "$tmp/control.d/postinst" |
+    grep -Eq "deb-systemd-helper +(enable|--quiet +was-enabled)|systemctl +(enable|start)|deb-systemd-invoke +start"; then
     fail "postinst enables or starts the service (it must stay opt-in)"
 else
     pass "postinst neither enables nor starts dispatch-server.service"
@@ -85,7 +88,7 @@ root="$tmp/root"
 mkdir -p "$root"
 dpkg-deb -x "$deb" "$root"
 root="$(cd "$root" && pwd -P)"
-dpkg-deb -c "$deb" | awk '{print $1, $6, $7, $8}' >"$tmp/contents"
+dpkg-deb -c "$deb" | awk '{print $1, $2, $6, $7, $8}' >"$tmp/contents"   # mode, owner, name [-> target]
 expect_file() { [ -f "$root/$1" ] && pass "$1" || fail "missing $1"; }
 expect_exec() { [ -f "$root/$1" ] && [ -x "$root/$1" ] && pass "$1 (executable)" || fail "missing or not executable: $1"; }
 expect_exec usr/libexec/dispatch-console/dispatch-server
@@ -131,7 +134,7 @@ else
 fi
 expect_file lib/systemd/system/dispatch-server.service
 expect_file etc/dispatch-server/config.json
-if awk '$1 !~ /^d/ && $2 != "root/root"' "$tmp/contents" | grep -q .; then
+if awk '$2 != "root/root"' "$tmp/contents" | grep -q .; then
     fail "files not owned by root/root: $(awk '$2 != "root/root"' "$tmp/contents" | head -n 3)"
 else
     pass "every file is root/root"
@@ -247,6 +250,19 @@ if [ "$errors" -ne 0 ] || { [ "$lintian_rc" -ne 0 ] && [ "$lintian_rc" -ne 2 ]; 
     fail "lintian reports errors (exit $lintian_rc)"
 else
     pass "lintian: no errors"
+fi
+
+section "install, remove and purge with dpkg in a throw-away overlay of this machine"
+if [ "${DISPATCH_PACKAGING_NO_INSTALL_TEST:-}" = 1 ]; then
+    echo "SKIP: DISPATCH_PACKAGING_NO_INSTALL_TEST=1"
+else
+    bash "$(dirname "${BASH_SOURCE[0]}")/install-in-overlay.sh" "$deb" "$tmp/overlay"
+    rc=$?
+    if [ "$rc" -eq 77 ]; then
+        echo "(the install test was skipped; everything else still counts)"
+    elif [ "$rc" -ne 0 ]; then
+        fail "the install test in the overlay"
+    fi
 fi
 
 echo

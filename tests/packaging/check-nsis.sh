@@ -43,8 +43,8 @@ fi
 
 echo
 echo "== cpack -G NSIS (installers/windows/NSIS.template.in) on this build's install tree"
-if cpack --config "$build/CPackConfig.cmake" -G NSIS -B "$tmp/cpack" >"$tmp/cpack.log" 2>&1; then
-    exe="$(find "$tmp/cpack" -maxdepth 2 -name '*.exe' | head -n 1)"
+if (cd "$tmp" && cpack --config "$build/CPackConfig.cmake" -G NSIS -B "$tmp/cpack") >"$tmp/cpack.log" 2>&1; then
+    exe="$(find "$tmp/packages" -maxdepth 1 -name '*.exe' 2>/dev/null | head -n 1)"
     if [ -n "$exe" ] && file "$exe" | grep -q "PE32+ executable (GUI) x86-64"; then
         echo "ok:   $(basename "$exe") ($(du -h "$exe" | cut -f1); Linux payload, compiled only)"
     else

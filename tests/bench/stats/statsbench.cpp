@@ -1,7 +1,12 @@
-// dispatch-stats-bench: fills a throw-away store with the rollups of N finished runs (default 1,000,000) through
-// RunStats, exactly as the server records them, then times the /v1/stats and /v1/stats/errors handlers
-// in-process (query + JSON), which read only the rollup tables. Prints figures; asserts nothing.
+// dispatch-stats-bench: fills a throw-away store with the rollups of N finished runs (default 1,000,000)
+// through RunStats, exactly as the server records them, then times the /v1/stats and /v1/stats/errors
+// handlers in-process (query + JSON), which read only the rollup tables. Prints figures; asserts nothing.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/clock.h"
+#include "stats/runstats.h"
+#include "stats/statsapi.h"
+#include "store/store.h"
+
 #include <algorithm>
 #include <chrono>
 #include <cmath>
@@ -11,14 +16,8 @@
 #include <functional>
 #include <random>
 #include <string>
-#include <vector>
-
 #include <unistd.h>
-
-#include "core/clock.h"
-#include "stats/runstats.h"
-#include "stats/statsapi.h"
-#include "store/store.h"
+#include <vector>
 
 using namespace dispatch;
 using Clock_ = std::chrono::steady_clock;
@@ -51,9 +50,10 @@ double msSince(Clock_::time_point t)
 
 void usage()
 {
-    std::puts("dispatch-stats-bench [--runs N] [--functions N] [--days N] [--reps N] [--keep DIR]\n"
-              "Records N runs (spread over the last DAYS days) through RunStats into a fresh store, then times\n"
-              "the stats handlers. Defaults: 1000000 runs, 20 functions, 7 days, 200 repetitions per query.");
+    std::puts(
+        "dispatch-stats-bench [--runs N] [--functions N] [--days N] [--reps N] [--keep DIR]\n"
+        "Records N runs (spread over the last DAYS days) through RunStats into a fresh store, then times\n"
+        "the stats handlers. Defaults: 1000000 runs, 20 functions, 7 days, 200 repetitions per query.");
 }
 
 } // namespace
@@ -153,8 +153,9 @@ int main(int argc, char **argv)
     runStats.flush([](bool) {});
     store.flush();
     const double flushMs = msSince(t);
-    std::printf("recorded %zu runs (%d functions, %d days) in %.0f ms (%.2f µs/run); last flush + commit %.0f ms\n",
-                o.runs, o.functions, o.days, recordMs, recordMs * 1000.0 / static_cast<double>(o.runs), flushMs);
+    std::printf(
+        "recorded %zu runs (%d functions, %d days) in %.0f ms (%.2f µs/run); last flush + commit %.0f ms\n",
+        o.runs, o.functions, o.days, recordMs, recordMs * 1000.0 / static_cast<double>(o.runs), flushMs);
     std::printf("store: %s\n", (dir / "dispatch.db").c_str());
 
     stats::StatsApi api(runStats, clock);
@@ -183,19 +184,20 @@ int main(int argc, char **argv)
         }
         const auto parsed = nlohmann::json::parse(body, nullptr, false);
         const std::size_t bytes = body.size();
-        const std::size_t buckets = parsed.contains("buckets") ? parsed["buckets"].size()
+        const std::size_t buckets = parsed.contains("buckets")  ? parsed["buckets"].size()
                                     : parsed.contains("errors") ? parsed["errors"].size()
                                                                 : 0;
         std::sort(samples.begin(), samples.end());
         const auto at = [&](double q) {
-            return samples[std::min(samples.size() - 1, static_cast<std::size_t>(q * static_cast<double>(samples.size())))];
+            return samples[std::min(samples.size() - 1,
+                                    static_cast<std::size_t>(q * static_cast<double>(samples.size())))];
         };
-        std::printf("%-48s status %d, %5zu rows, %7zu bytes: median %6.2f ms, p95 %6.2f ms, max %6.2f ms\n", label,
-                    status, buckets, bytes, at(0.5), at(0.95), samples.back());
+        std::printf("%-48s status %d, %5zu rows, %7zu bytes: median %6.2f ms, p95 %6.2f ms, max %6.2f ms\n",
+                    label, status, buckets, bytes, at(0.5), at(0.95), samples.back());
     };
     const int64_t nowS = now / 1'000'000'000;
     auto range = [nowS](int64_t seconds) {
-        return "&from=" + std::to_string(nowS - seconds) + "&to=" + std::to_string(nowS + 1);
+        return "&from=" + std::to_string(nowS - seconds) + "&to=" + std::to_string(nowS);
     };
     time("function, last hour, minute (auto)", {"v1", "stats"}, "function=fn-3" + range(3600));
     time("function, last 24 h, minute", {"v1", "stats"}, "function=fn-3&resolution=minute" + range(86400));
