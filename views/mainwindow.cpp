@@ -2,6 +2,7 @@
 #include "mainwindow.h"
 
 #include "apispanel.h"
+#include "accountwidget.h"
 #include "contextbanner.h"
 #include "contextstore.h"
 #include "contextswitcher.h"
@@ -229,6 +230,12 @@ void MainWindow::buildStatusBar()
     m_serverState->setObjectName(QStringLiteral("localServerLabel"));
     bar->addWidget(m_contextChip);
     bar->addWidget(m_connection, 1);
+    m_account = new AccountWidget(bar);
+    connect(m_account, &AccountWidget::bearerTokenChanged, this, [this](const QString &context) {
+        if (m_contexts && context == m_contexts->current())
+            applyCurrentContext();
+    });
+    bar->addPermanentWidget(m_account);
     bar->addPermanentWidget(m_serverState);
     // Demo progress goes to the Functions page's message bar (the status bar keeps showing the context).
     connect(m_demo, &Demo::progress, this, [this](const QString &text) {
@@ -263,7 +270,11 @@ void MainWindow::applyCurrentContext()
     m_contextChip->setToolTip(tr("Current context: %1 (%2). Ctrl+Shift+L switches.").arg(ctx.name, where));
     setWindowTitle(tr("%1 \u2014 Dispatch Console").arg(ctx.name));
 
-    const models::Endpoint ep = ctx.endpoint();
+    models::Endpoint ep = ctx.endpoint();
+    // A logged-in context sends its access token (kept in the keychain, never in config.json).
+    m_account->setContext(ctx.name, ep.baseUrl);
+    if (!m_account->bearerToken().isEmpty())
+        ep.bearerToken = m_account->bearerToken();
     const bool changed = m_appliedContext != ctx.name || !(m_workspace->endpoint() == ep);
     if (changed && (ep.isValid() || !ctx.isLocal)) {
         m_appliedContext = ctx.name;

@@ -21,6 +21,7 @@ class LogModel;
 
 namespace dispatch::views {
 
+class AccountWidget;
 class ContextBanner;
 class Demo;
 class Panel;
@@ -110,6 +111,7 @@ private:
     QList<Panel *> m_panels;
     QLabel *m_contextChip = nullptr;
     QLabel *m_connection = nullptr;
+    AccountWidget *m_account = nullptr; // who is logged in to the current context
     QLabel *m_serverState = nullptr;
     QString m_appliedContext;
     bool m_inPaletteChange = false;

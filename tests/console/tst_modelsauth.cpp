@@ -15,6 +15,7 @@
 #include "authsession.h"
 #include "oidclogin.h"
 #include "serviceaccountkey.h"
+#include "support/browserplayer.h"
 #include "support/identityprovider.h"
 #include "support/testserver.h"
 
@@ -36,55 +37,6 @@ QByteArray openssl(const QStringList &args)
     p.waitForFinished(60000);
     return p.readAllStandardOutput();
 }
-
-// Plays the system browser: follows the authorization URL through the provider's login ("alice") and consent
-// pages, keeping cookies, and finally loads the redirect URI (the console's loopback listener).
-class Browser
-{
-public:
-    Browser() { m_nam.setRedirectPolicy(QNetworkRequest::ManualRedirectPolicy); }
-
-    // Returns the final page of the redirect URI (the listener's answer), or a description of what went wrong.
-    QByteArray login(const QUrl &start, const QUrl &redirect, int *status)
-    {
-        QUrl url = start;
-        for (int step = 0; step < 12; ++step) {
-            auto [code, location, page] = send("GET", url);
-            if (url.toString().startsWith(redirect.toString())) {
-                *status = code;
-                return page;
-            }
-            if (location.isEmpty()) {
-                const QByteArray form = page.contains("name=\"login\"") ? "prompt=login&login=alice&password=x"
-                                                                        : "prompt=consent";
-                location = std::get<1>(send("POST", url, form));
-                if (location.isEmpty())
-                    return "the provider's page did not move on: " + page.left(300);
-            }
-            url = location;
-        }
-        return "too many redirects";
-    }
-
-private:
-    std::tuple<int, QUrl, QByteArray> send(const QByteArray &method, const QUrl &url, const QByteArray &form = {})
-    {
-        QNetworkRequest req(url);
-        if (!form.isEmpty())
-            req.setHeader(QNetworkRequest::ContentTypeHeader, QStringLiteral("application/x-www-form-urlencoded"));
-        QNetworkReply *reply = m_nam.sendCustomRequest(req, method, form);
-        QDeadlineTimer deadline(30000);
-        while (!reply->isFinished() && !deadline.hasExpired())
-            QCoreApplication::processEvents(QEventLoop::AllEvents, 50);
-        const QByteArray raw = reply->rawHeader("Location");
-        const QUrl location = raw.isEmpty() ? QUrl() : url.resolved(QUrl::fromEncoded(raw));
-        const int code = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
-        const QByteArray body = reply->readAll();
-        reply->deleteLater();
-        return {code, location, body};
-    }
-    QNetworkAccessManager m_nam;
-};
 
 } // namespace
 
@@ -147,7 +99,7 @@ TokenSet TestModelsAuth::loginAsAlice()
     const QUrl url = login.start(&error);
     if (!url.isValid())
         qWarning() << error;
-    Browser browser;
+    BrowserPlayer browser;
     int status = 0;
     const QByteArray page = browser.login(url, login.redirectUri(), &status);
     if (status != 200)
