@@ -269,6 +269,8 @@ void AccountWidget::logOut()
 
 void AccountWidget::unauthorized()
 {
+    if (m_state != State::LoggedIn)
+        return; // not logged in (yet): the login button is already there
     if (!m_saKeyFile.isEmpty()) {
         QString error;
         if (!logInWithServiceAccount(m_saOrg, m_saAccount, m_saKeyFile, &error))
@@ -277,6 +279,13 @@ void AccountWidget::unauthorized()
     }
     if (m_session)
         m_session->unauthorized();
+}
+
+void AccountWidget::setOrganizations(const QStringList &orgs, const QString &current)
+{
+    m_orgs = orgs;
+    m_org = current;
+    rebuildMenu();
 }
 
 void AccountWidget::setBearer(const QString &token)
@@ -332,6 +341,14 @@ void AccountWidget::rebuildMenu()
         menu->addAction(tr("Log in with the browser\u2026"), this, &AccountWidget::logIn);
     if (m_info.authModes.contains(QStringLiteral("serviceaccount")))
         menu->addAction(tr("Log in with a service account\u2026"), this, &AccountWidget::chooseServiceAccount);
+    if (m_state == State::LoggedIn && !m_orgs.isEmpty()) {
+        menu->addSection(tr("Organization"));
+        for (const QString &org : m_orgs) {
+            QAction *a = menu->addAction(org, this, [this, org] { emit organizationChosen(org); });
+            a->setCheckable(true);
+            a->setChecked(org == m_org);
+        }
+    }
     if (m_state == State::LoggedIn) {
         menu->addSeparator();
         menu->addAction(tr("Log out of %1").arg(m_context), this, &AccountWidget::logOut);

@@ -55,10 +55,13 @@ public slots:
                                  QString *error = nullptr);
     void chooseServiceAccount(); // asks for the account and the key file
     void unauthorized();         // the server answered 401: renew now
+    // The organizations the identity can see (whoami); shown in the menu to switch between them.
+    void setOrganizations(const QStringList &orgs, const QString &current);
 
 signals:
     void bearerTokenChanged(const QString &context, const QString &token);
     void stateChanged(dispatch::views::AccountWidget::State state);
+    void organizationChosen(const QString &org);
 
 private:
     void fetchLoginInfo();
@@ -83,6 +86,8 @@ private:
     quint64 m_generation = 0; // bumped by setContext: late answers of the previous context are dropped
     // Service-account mode: the key is re-read and a new token signed before the old one ends.
     QString m_saOrg, m_saAccount, m_saKeyFile;
+    QStringList m_orgs;
+    QString m_org;
     QTimer m_saTimer;
 };
 

@@ -3,6 +3,7 @@
 
 #include "apispanel.h"
 #include "accountwidget.h"
+#include "resourceview.h"
 #include "contextbanner.h"
 #include "contextstore.h"
 #include "contextswitcher.h"
@@ -232,9 +233,25 @@ void MainWindow::buildStatusBar()
     bar->addWidget(m_connection, 1);
     m_account = new AccountWidget(bar);
     connect(m_account, &AccountWidget::bearerTokenChanged, this, [this](const QString &context) {
-        if (m_contexts && context == m_contexts->current())
+        if (m_contexts && context == m_contexts->current()) {
             applyCurrentContext();
+            refreshPermissions();
+        }
     });
+    connect(m_account, &AccountWidget::organizationChosen, this, [this](const QString &org) {
+        if (!m_contexts)
+            return;
+        models::Context ctx = m_contexts->currentContext();
+        if (ctx.isLocal || ctx.organization == org)
+            return;
+        ctx.organization = org;
+        QString error;
+        if (!m_contexts->upsert(ctx, &error))
+            statusBar()->showMessage(error, 8000);
+        applyCurrentContext();
+        refreshPermissions();
+    });
+    connect(m_workspace->client(), &models::RestClient::unauthorized, m_account, &AccountWidget::unauthorized);
     bar->addPermanentWidget(m_account);
     bar->addPermanentWidget(m_serverState);
     // Demo progress goes to the Functions page's message bar (the status bar keeps showing the context).
@@ -288,6 +305,20 @@ void MainWindow::applyCurrentContext()
     }
     updateGatewayBase();
     updateConnectionLabel();
+    if (changed)
+        refreshPermissions();
+}
+
+void MainWindow::refreshPermissions()
+{
+    m_workspace->client()->get(QStringLiteral("/v1/iam/whoami"), this, [this](const models::ApiResult &r) {
+        // Dispatch-Solo answers 501 here, an older server of ours 404: nothing is known, nothing disabled.
+        const models::Permissions p =
+            r.status == 200 ? models::Permissions::fromWhoami(r.body) : models::Permissions{};
+        for (auto *view : findChildren<ResourceView *>())
+            view->setPermissions(p);
+        m_account->setOrganizations(p.known ? p.orgs : QStringList(), p.org);
+    });
 }
 
 void MainWindow::updateGatewayBase()

@@ -96,6 +96,7 @@ private:
     void buildStatusBar();
     void applyCurrentContext();
     void updateConnectionLabel();
+    void refreshPermissions(); // whoami → actions the policies forbid are disabled, the org list
     void updateLocalServerLabel();
     void focusFilter();
     void updateGatewayBase();

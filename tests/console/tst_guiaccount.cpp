@@ -18,6 +18,12 @@
 #include <QtTest>
 
 #include "accountwidget.h"
+#include "apiresult.h"
+#include "permissions.h"
+#include "resourcetablemodel.h"
+#include "restclient.h"
+#include "secretspanel.h"
+#include "workspace.h"
 #include "support/browserplayer.h"
 #include "support/identityprovider.h"
 #include "support/testserver.h"
@@ -94,6 +100,7 @@ private slots:
     void browserLogin();
     void serviceAccount();
     void notNeededWithoutAuth();
+    void forbiddenActionsAreDisabled();
 
 private:
     std::unique_ptr<IdentityProvider> m_idp;
@@ -243,6 +250,65 @@ void TestGuiAccount::notNeededWithoutAuth()
     QVERIFY(!strip.account->button()->isVisible());
     QVERIFY(strip.account->bearerToken().isEmpty());
     QVERIFY(plain.stop());
+}
+
+void TestGuiAccount::forbiddenActionsAreDisabled()
+{
+    // bob may read secrets in "dispatch", nothing else.
+    const auto sign = [&](const char *email) {
+        return m_idp->sign(QStringLiteral("RS256"), Json{{"iss", m_idp->issuer().toStdString()},
+                                                         {"aud", "dispatch-console"},
+                                                         {"email", email}});
+    };
+    const QByteArray admin = sign("alice@example.test"), bob = sign("bob@example.test");
+    auto r = httpRequest("POST", m_server->apiBase() + QStringLiteral("/v1/iam/policy"),
+                         QByteArray::fromStdString(Json{{"name", "bob-reads-secrets"},
+                                                        {"rules", Json::array({Json{{"subjects", {"bob@example.test"}},
+                                                                                    {"resources", {"secret"}},
+                                                                                    {"actions", {"get"}}}})}}
+                                                       .dump()),
+                         {{"Authorization", "Bearer " + admin}, {"X-Dispatch-Org", "dispatch"},
+                          {"Content-Type", "application/json"}});
+    QVERIFY2(r.status == 201, r.body.constData());
+
+    for (auto theme : {views::Theme::Light, views::Theme::Dark}) {
+        views::applyTheme(theme);
+        views::Workspace workspace;
+        models::Endpoint ep;
+        ep.name = QStringLiteral("prod");
+        ep.baseUrl = QUrl(m_server->apiBase());
+        ep.bearerToken = QString::fromLatin1(bob);
+        workspace.setEndpoint(ep);
+        views::SecretsPanel panel(&workspace);
+        panel.resize(720, 300);
+        panel.show();
+        QAction *create = panel.view()->createAction();
+        QVERIFY(create->isEnabled()); // nothing known yet: nothing disabled
+        bool done = false;
+        models::Permissions permissions;
+        workspace.client()->get(QStringLiteral("/v1/iam/whoami"), &panel, [&](const models::ApiResult &result) {
+            permissions = models::Permissions::fromWhoami(result.body);
+            done = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 30000);
+        QVERIFY(permissions.known);
+        QCOMPARE(permissions.subject, QStringLiteral("bob@example.test"));
+        QCOMPARE(permissions.orgs, QStringList{QStringLiteral("dispatch")});
+        panel.view()->setPermissions(permissions);
+        QVERIFY(!create->isEnabled());
+        QVERIFY2(create->toolTip().contains(QStringLiteral("bob@example.test may not create secret in organization "
+                                                           "dispatch")),
+                 qPrintable(create->toolTip()));
+        // Reading is allowed: the list loads (empty) without an error.
+        QTRY_VERIFY_WITH_TIMEOUT(panel.view()->model()->lastError().isEmpty(), 30000);
+        snap(&panel, QStringLiteral("account-forbidden-create"));
+        // Allowed again once the policy allows it.
+        permissions.allowed[QStringLiteral("secret")].insert(QStringLiteral("create"));
+        panel.view()->setPermissions(permissions);
+        QVERIFY(create->isEnabled());
+        QVERIFY(!create->toolTip().contains(QStringLiteral("may not")));
+    }
+    views::applyTheme(views::Theme::Light);
 }
 
 QTEST_MAIN(TestGuiAccount)
