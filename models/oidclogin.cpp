@@ -109,6 +109,8 @@ QByteArray TokenSet::toJson() const
                   {QStringLiteral("idToken"), idToken},
                   {QStringLiteral("expiresAt"), expiresAt.toSecsSinceEpoch()},
                   {QStringLiteral("subject"), subject}};
+    if (!cookie.isEmpty())
+        o.insert(QStringLiteral("cookie"), cookie);
     return QJsonDocument(o).toJson(QJsonDocument::Compact);
 }
 
@@ -123,6 +125,7 @@ std::optional<TokenSet> TokenSet::fromJson(const QByteArray &json)
     t.idToken = o.value(QStringLiteral("idToken")).toString();
     t.expiresAt = QDateTime::fromSecsSinceEpoch(o.value(QStringLiteral("expiresAt")).toInteger(), Qt::UTC);
     t.subject = o.value(QStringLiteral("subject")).toString();
+    t.cookie = o.value(QStringLiteral("cookie")).toString();
     return t;
 }
 

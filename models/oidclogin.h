@@ -44,6 +44,7 @@ struct TokenSet
     QString idToken;
     QDateTime expiresAt; // of the access token (UTC)
     QString subject;
+    QString cookie; // a Dispatch CLI cookie the user moved out of config.json
     QByteArray toJson() const; // for the keychain
     static std::optional<TokenSet> fromJson(const QByteArray &json);
     bool accessTokenValid(int marginSeconds = 60) const;

@@ -78,6 +78,8 @@ void AccountWidget::setContext(const QString &name, const QUrl &apiBase)
     m_info = {};
     m_subject.clear();
     m_bearer.clear();
+    m_cookie.clear();
+    m_stored = {};
     setState(State::Unknown, tr("Checking sign-in\u2026"));
     fetchLoginInfo();
 }
@@ -99,8 +101,20 @@ void AccountWidget::fetchLoginInfo()
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
         auto info = status == 200 ? models::LoginInfo::fromJson(reply->readAll()) : std::nullopt;
         if (!info || info->authModes.contains(QStringLiteral("none"))) {
-            // Dispatch-Solo, an older server of ours, or auth off: the context's cookie is all there is.
+            // Dispatch-Solo, an older server of ours, or auth off: the context's cookie is all there is (from
+            // config.json, or from the keychain if the user moved it there).
             setState(State::NotNeeded, QString(), tr("This server does not ask anyone to log in."));
+            m_store->load(m_context, [this, generation](std::optional<QByteArray> secret, QString) {
+                if (generation != m_generation || !secret)
+                    return;
+                if (auto stored = models::TokenSet::fromJson(*secret)) {
+                    m_stored = *stored;
+                    if (!stored->cookie.isEmpty()) {
+                        m_cookie = stored->cookie;
+                        emit cookieChanged(m_context, m_cookie);
+                    }
+                }
+            });
             return;
         }
         m_info = *info;
@@ -118,7 +132,14 @@ void AccountWidget::fetchLoginInfo()
                 return;
             Q_UNUSED(error);
             auto tokens = models::TokenSet::fromJson(*secret);
-            if (!tokens || tokens->refreshToken.isEmpty())
+            if (!tokens)
+                return;
+            m_stored = *tokens;
+            if (!tokens->cookie.isEmpty()) {
+                m_cookie = tokens->cookie;
+                emit cookieChanged(m_context, m_cookie);
+            }
+            if (tokens->refreshToken.isEmpty())
                 return;
             adopt(*tokens, false);
             if (!tokens->accessTokenValid())
@@ -166,7 +187,10 @@ void AccountWidget::adopt(const models::TokenSet &tokens, bool store)
     m_subject = tokens.subject;
     if (store) {
         // Refresh token and access token: the keychain only (never config.json or QSettings).
-        m_store->save(m_context, tokens.toJson(), [this](QString error) {
+        const QString cookie = m_stored.cookie;
+        m_stored = tokens;
+        m_stored.cookie = cookie;
+        m_store->save(m_context, m_stored.toJson(), [this](QString error) {
             if (!error.isEmpty())
                 m_label->setToolTip(tr("Logged in, but the keychain did not keep the session: %1").arg(error));
         });
@@ -262,7 +286,14 @@ void AccountWidget::logOut()
     if (m_session)
         m_session->clear();
     m_subject.clear();
-    m_store->remove(m_context, [](QString) {});
+    if (m_stored.cookie.isEmpty()) {
+        m_store->remove(m_context, [](QString) {});
+    } else { // keep the moved cookie, drop the tokens
+        models::TokenSet keep;
+        keep.cookie = m_stored.cookie;
+        m_stored = keep;
+        m_store->save(m_context, keep.toJson(), [](QString) {});
+    }
     setBearer(QString());
     setState(State::LoggedOut, tr("Not logged in"));
 }
@@ -279,6 +310,21 @@ void AccountWidget::unauthorized()
     }
     if (m_session)
         m_session->unauthorized();
+}
+
+void AccountWidget::storeCookie(const QString &cookie, std::function<void(QString)> done)
+{
+    models::TokenSet entry = m_stored;
+    entry.cookie = cookie;
+    const QString context = m_context;
+    m_store->save(context, entry.toJson(), [this, context, entry, cookie, done = std::move(done)](QString error) {
+        if (error.isEmpty() && context == m_context) {
+            m_stored = entry;
+            m_cookie = cookie;
+            emit cookieChanged(context, cookie);
+        }
+        done(error);
+    });
 }
 
 void AccountWidget::setOrganizations(const QStringList &orgs, const QString &current)

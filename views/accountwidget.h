@@ -37,6 +37,7 @@ public:
     void setContext(const QString &name, const QUrl &apiBase);
     QString context() const { return m_context; }
     QString bearerToken() const { return m_bearer; }
+    QString cookie() const { return m_cookie; } // the context's cookie kept in the keychain (empty: none)
     State state() const { return m_state; }
     QString subject() const { return m_subject; }
     QString statusText() const { return m_label->text(); }
@@ -57,11 +58,14 @@ public slots:
     void unauthorized();         // the server answered 401: renew now
     // The organizations the identity can see (whoami); shown in the menu to switch between them.
     void setOrganizations(const QStringList &orgs, const QString &current);
+    // Moves a Dispatch CLI cookie into the context's keychain entry; `done(error)` ("" on success).
+    void storeCookie(const QString &cookie, std::function<void(QString error)> done);
 
 signals:
     void bearerTokenChanged(const QString &context, const QString &token);
     void stateChanged(dispatch::views::AccountWidget::State state);
     void organizationChosen(const QString &org);
+    void cookieChanged(const QString &context, const QString &cookie);
 
 private:
     void fetchLoginInfo();
@@ -83,6 +87,8 @@ private:
     State m_state = State::Unknown;
     QString m_bearer;
     QString m_subject;
+    QString m_cookie;
+    models::TokenSet m_stored; // what the keychain entry holds (tokens and/or a cookie)
     quint64 m_generation = 0; // bumped by setContext: late answers of the previous context are dropped
     // Service-account mode: the key is re-read and a new token signed before the old one ends.
     QString m_saOrg, m_saAccount, m_saKeyFile;

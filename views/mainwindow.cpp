@@ -199,6 +199,16 @@ void MainWindow::buildMenus()
         m_workspace->refreshAll();
     });
     reconnect->setObjectName(QStringLiteral("reconnectAction"));
+    auto *moveCookie = context->addAction(tr("Keep the &cookie in the keychain\u2026"), this,
+                                          &MainWindow::moveCookieToKeychain);
+    moveCookie->setObjectName(QStringLiteral("moveCookieAction"));
+    connect(context, &QMenu::aboutToShow, this, [this, moveCookie] {
+        const models::Context ctx = m_contexts ? m_contexts->currentContext() : models::Context{};
+        const bool has = !ctx.isLocal && !ctx.cookie.isEmpty() && ctx.cookie != QStringLiteral("unset");
+        moveCookie->setEnabled(has);
+        moveCookie->setToolTip(has ? tr("Moves this context's Dispatch CLI cookie out of config.json")
+                                   : tr("This context has no cookie in config.json"));
+    });
 
     auto *demo = menuBar()->addMenu(tr("&Demo"));
     auto *seed = demo->addAction(tr("Seed &images"), m_demo, [this] { m_demo->seedImages(); });
@@ -237,6 +247,10 @@ void MainWindow::buildStatusBar()
             applyCurrentContext();
             refreshPermissions();
         }
+    });
+    connect(m_account, &AccountWidget::cookieChanged, this, [this](const QString &context) {
+        if (m_contexts && context == m_contexts->current())
+            applyCurrentContext();
     });
     connect(m_account, &AccountWidget::organizationChosen, this, [this](const QString &org) {
         if (!m_contexts)
@@ -292,6 +306,8 @@ void MainWindow::applyCurrentContext()
     m_account->setContext(ctx.name, ep.baseUrl);
     if (!m_account->bearerToken().isEmpty())
         ep.bearerToken = m_account->bearerToken();
+    if (ep.cookie.isEmpty() && !m_account->cookie().isEmpty())
+        ep.cookie = m_account->cookie(); // moved to the keychain by the user
     const bool changed = m_appliedContext != ctx.name || !(m_workspace->endpoint() == ep);
     if (changed && (ep.isValid() || !ctx.isLocal)) {
         m_appliedContext = ctx.name;
@@ -307,6 +323,39 @@ void MainWindow::applyCurrentContext()
     updateConnectionLabel();
     if (changed)
         refreshPermissions();
+}
+
+void MainWindow::moveCookieToKeychain()
+{
+    if (!m_contexts)
+        return;
+    const models::Context ctx = m_contexts->currentContext();
+    if (ctx.isLocal || ctx.cookie.isEmpty())
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Keep the cookie in the keychain"),
+        tr("Move the login cookie of \u201c%1\u201d from %2 into the system keychain?\n\nThe console keeps "
+           "using it; the Dispatch command-line tool will no longer find it and needs \u201cdispatch login\u201d "
+           "again.")
+            .arg(ctx.name, m_contexts->path()));
+    if (answer != QMessageBox::Yes)
+        return;
+    const QString name = ctx.name;
+    m_account->storeCookie(ctx.cookie, [this, name](QString error) {
+        if (!error.isEmpty()) {
+            QMessageBox::warning(this, tr("Keep the cookie in the keychain"),
+                                 tr("The keychain did not take the cookie, so it stays in config.json: %1").arg(error));
+            return;
+        }
+        auto stored = m_contexts->context(name);
+        if (!stored)
+            return;
+        stored->cookie.clear(); // only now: the keychain has it
+        QString writeError;
+        if (!m_contexts->upsert(*stored, &writeError))
+            statusBar()->showMessage(writeError, 8000);
+        applyCurrentContext();
+    });
 }
 
 void MainWindow::refreshPermissions()

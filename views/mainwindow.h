@@ -96,6 +96,7 @@ private:
     void buildStatusBar();
     void applyCurrentContext();
     void updateConnectionLabel();
+    void moveCookieToKeychain(); // asks, then keeps the context's CLI cookie in the keychain only
     void refreshPermissions(); // whoami → actions the policies forbid are disabled, the org list
     void updateLocalServerLabel();
     void focusFilter();

@@ -101,6 +101,7 @@ private slots:
     void serviceAccount();
     void notNeededWithoutAuth();
     void forbiddenActionsAreDisabled();
+    void cookieMovedToKeychain();
 
 private:
     std::unique_ptr<IdentityProvider> m_idp;
@@ -309,6 +310,37 @@ void TestGuiAccount::forbiddenActionsAreDisabled()
         QVERIFY(!create->toolTip().contains(QStringLiteral("may not")));
     }
     views::applyTheme(views::Theme::Light);
+}
+
+void TestGuiAccount::cookieMovedToKeychain()
+{
+    // A Dispatch-Solo-like server (auth none): the context's CLI cookie moves into the keychain and comes back
+    // from there for the next window; logging out of a server with login would keep it.
+    TestServer plain;
+    QString error;
+    QVERIFY2(plain.start(&error), qPrintable(error));
+    {
+        Strip strip;
+        strip.account->setContext(QStringLiteral("solo"), QUrl(plain.apiBase()));
+        QTRY_COMPARE_WITH_TIMEOUT(strip.account->state(), AccountWidget::State::NotNeeded, 30000);
+        bool done = false;
+        error = QStringLiteral("not called");
+        strip.account->storeCookie(QStringLiteral("_oauth2_proxy=abc"), [&](QString e) {
+            error = e;
+            done = true;
+        });
+        QTRY_VERIFY_WITH_TIMEOUT(done, 30000);
+        QVERIFY2(error.isEmpty(), qPrintable(error));
+        QCOMPARE(strip.account->cookie(), QStringLiteral("_oauth2_proxy=abc"));
+    }
+    Strip again;
+    QSignalSpy cookie(again.account, &AccountWidget::cookieChanged);
+    again.account->setContext(QStringLiteral("solo"), QUrl(plain.apiBase()));
+    QTRY_COMPARE_WITH_TIMEOUT(cookie.size(), 1, 30000);
+    QCOMPARE(cookie.first().at(1).toString(), QStringLiteral("_oauth2_proxy=abc"));
+    auto entry = keychainEntry(QStringLiteral("solo"));
+    QVERIFY(entry && entry->contains("_oauth2_proxy=abc"));
+    QVERIFY(plain.stop());
 }
 
 QTEST_MAIN(TestGuiAccount)
