@@ -606,6 +606,29 @@ api::Authorizer Iam::authorizer()
                            const std::vector<std::string> &parts) { return impl->authorize(ctx, org, parts); };
 }
 
+http::Handler Iam::homeHandler()
+{
+    return [impl = m_impl](std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder) {
+        const unsigned version = ctx->request.version();
+        auto send = [&](int status, const Json &body) {
+            auto res = http::makeJson(status, body.dump(), version);
+            res.keep_alive(ctx->request.keep_alive());
+            responder->send(std::move(res));
+        };
+        if (ctx->request.method() != bhttp::verb::get)
+            return send(405, Json{{"code", 405}, {"message", "method " + std::string(ctx->request.method_string()) +
+                                                                 " is not allowed, but [GET] are"}});
+        if (impl->options.enabled()) {
+            auto who = impl->authenticate(*ctx);
+            if (!who) {
+                impl->auditEvent("authentication-failed", *ctx, "", "", who.error().message);
+                return send(401, Json{{"code", 401}, {"message", "unauthenticated: " + who.error().message}});
+            }
+        }
+        send(200, Json{{"message", "Home Page, You have already logged in"}});
+    };
+}
+
 api::RouteService Iam::routeService()
 {
     api::RouteService s;

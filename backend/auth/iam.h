@@ -45,6 +45,9 @@ public:
     bool enabled() const { return m_options.enabled(); }
     api::Authorizer authorizer();
     api::RouteService routeService();
+    // GET /home of Dispatch v0.1.x (what `dispatch login` with a service account calls): 200 once the credentials
+    // verify, 401 otherwise; with auth off any request gets the 200.
+    http::Handler homeHandler();
 
 private:
     struct Impl;

@@ -236,6 +236,7 @@ int run(const ServerConfig &c)
     auth::Iam iam(*store.value(), iamOpts);
     iam.load();
     rest.addService("iam", iam.routeService());
+    rest.addRawRoute("/home", iam.homeHandler());
     if (iam.enabled()) {
         rest.setAuthorizer(iam.authorizer());
         spdlog::info("auth: {}{}{}", c.authOidc ? "oidc (issuer " + c.oidcIssuer + ")" : std::string(),

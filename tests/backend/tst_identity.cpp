@@ -471,6 +471,11 @@ void TestIdentity::serviceAccounts()
     QCOMPARE(r.json()["orgs"], (Json{"orga"}));
     QCOMPARE(call(api, "GET", "/v1/function", token, "orga").status, 200);
     QCOMPARE(call(api, "GET", "/v1/secret", token, "orga").status, 403);
+    // `dispatch login` with a service account calls GET /home (Dispatch v0.1.x).
+    r = call(api, "GET", "/home", token, {});
+    QCOMPARE(r.status, 200);
+    QCOMPARE(r.json()["message"], "Home Page, You have already logged in");
+    QCOMPARE(call(api, "GET", "/home", serviceAccountToken(otherKey, "orga/ci"), {}).status, 401);
     QCOMPARE(call(api, "GET", "/v1/function", token, "orgb").status, 403); // its own org only
     // A service account of the same name in another org, a wrong key, an expired token.
     QCOMPARE(call(api, "GET", "/v1/function", serviceAccountToken(key, "orgb/ci"), "orgb").status, 401);
