@@ -426,6 +426,10 @@ struct Iam::Impl
             if (parts.size() != 4)
                 return reply(ApiError::notFound("resource does not exist"));
             const std::string name = parts[3];
+            // The policy check was made in the header's org: another org is an admin's business only.
+            if (name != rr.org && !rr.principal.admin)
+                return reply(ApiError::forbidden("forbidden: " + rr.principal.subject + " may only manage the "
+                                                 "organization it works in (" + rr.org + ")"));
             std::lock_guard lock(mutex);
             auto it = orgs.find(name);
             if (it == orgs.end())
@@ -460,6 +464,9 @@ struct Iam::Impl
         const std::string org = rr.org;
         auto validate = [&](Json &j) -> std::optional<ApiError> {
             const std::string name = j["name"];
+            // A global policy reaches every org: only an admin may grant one (org isolation).
+            if (isPolicy && j.value("global", false) == true && !rr.principal.admin)
+                return ApiError::forbidden("forbidden: only an administrator may create or change a global policy");
             if (isPolicy) {
                 static const std::regex pattern(R"(^[\w\d\-]+$)");
                 if (!std::regex_match(name, pattern))

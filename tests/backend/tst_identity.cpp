@@ -409,6 +409,18 @@ void TestIdentity::orgIsolation()
         QVERIFY2(r.status == 403, qPrintable(c.method + " " + c.path + " as orgb's user in orga: " +
                                              QString::number(r.status)));
     }
+    // An org's own IAM rights never reach another org: no global policy, no other org's organization object.
+    QCOMPARE(call(api, "POST", "/v1/iam/policy", erin, "orgb",
+                  Json{{"name", "grab"},
+                       {"global", true},
+                       {"rules", Json::array({Json{{"subjects", {"erin@example.test"}},
+                                                   {"resources", {"*"}},
+                                                   {"actions", {"*"}}}})}})
+                 .status,
+             403);
+    QCOMPARE(call(api, "DELETE", "/v1/iam/organization/orga", erin, "orgb").status, 403);
+    QCOMPARE(call(api, "GET", "/v1/iam/organization/orga", m_admin, "orgb").status, 200);
+    QCOMPARE(call(api, "GET", "/v1/iam/organization/orgb", erin, "orgb").status, 200);
     QCOMPARE(call(api, "GET", "/v1/function/fa", erin, "orgb").status, 404);
     QCOMPARE(call(api, "GET", "/v1/secret/sa", erin, "orgb").status, 404);
     QCOMPARE(call(api, "GET", "/v1/api/apia", erin, "orgb").status, 404);
