@@ -153,7 +153,8 @@ struct Iam::Impl
         auto claims = peekClaims(token);
         if (!claims)
             return claims.error();
-        const std::string iss = claims->value("iss", "");
+        const auto issIt = claims->find("iss");
+        const std::string iss = issIt != claims->end() && issIt->is_string() ? issIt->get<std::string>() : "";
         if (oidc && (iss == oidc->options().issuer || iss == oidc->options().issuer + "/")) {
             auto subject = oidc->verify(token);
             if (!subject)
@@ -465,7 +466,7 @@ struct Iam::Impl
         auto validate = [&](Json &j) -> std::optional<ApiError> {
             const std::string name = j["name"];
             // A global policy reaches every org: only an admin may grant one (org isolation).
-            if (isPolicy && j.value("global", false) == true && !rr.principal.admin)
+            if (isPolicy && j.contains("global") && j["global"] == true && !rr.principal.admin)
                 return ApiError::forbidden("forbidden: only an administrator may create or change a global policy");
             if (isPolicy) {
                 static const std::regex pattern(R"(^[\w\d\-]+$)");
@@ -610,7 +611,14 @@ void Iam::start()
 api::Authorizer Iam::authorizer()
 {
     return [impl = m_impl](const http::RequestContext &ctx, const std::string &org,
-                           const std::vector<std::string> &parts) { return impl->authorize(ctx, org, parts); };
+                           const std::vector<std::string> &parts) -> Result<Principal> {
+        try {
+            return impl->authorize(ctx, org, parts);
+        } catch (const std::exception &e) { // a malformed token must never cost the request its answer
+            impl->auditEvent("authentication-failed", ctx, org, "", std::string("malformed credentials: ") + e.what());
+            return ApiError::unauthorized("unauthenticated: the credentials are malformed");
+        }
+    };
 }
 
 http::Handler Iam::homeHandler()
@@ -639,7 +647,13 @@ http::Handler Iam::homeHandler()
 api::RouteService Iam::routeService()
 {
     api::RouteService s;
-    s.handler = [impl = m_impl](api::RouteRequest &rr, Reply reply) { impl->handle(rr, std::move(reply)); };
+    s.handler = [impl = m_impl](api::RouteRequest &rr, Reply reply) {
+        try {
+            impl->handle(rr, reply);
+        } catch (const std::exception &e) {
+            reply(ApiError::badRequest(std::string("bad request when processing iam: ") + e.what()));
+        }
+    };
     s.isPublic = [](const std::vector<std::string> &parts) { return parts.size() == 3 && parts[2] == "login-info"; };
     s.orgOptional = [](const std::vector<std::string> &parts) {
         return parts.size() == 3 && (parts[2] == "organization" || parts[2] == "whoami");

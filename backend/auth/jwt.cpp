@@ -272,8 +272,9 @@ Result<std::string> OidcVerifier::verify(const std::string &token)
     auto claims = claimsOf(jwt);
     if (!claims)
         return claims.error();
-    if (claims->value("iss", "") != m_options.issuer && claims->value("iss", "") != m_options.issuer + "/")
-        return unauthorized("the token was issued by '" + claims->value("iss", "") + "', not by the configured issuer");
+    const std::string iss = (*claims)["iss"].is_string() ? (*claims)["iss"].get<std::string>() : std::string();
+    if (iss != m_options.issuer && iss != m_options.issuer + "/")
+        return unauthorized("the token was issued by '" + iss + "', not by the configured issuer");
     const auto &aud = (*claims)["aud"];
     bool audOk = aud.is_string() && aud.get<std::string>() == m_options.audience;
     if (aud.is_array())

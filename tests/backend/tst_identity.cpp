@@ -199,7 +199,7 @@ void TestIdentity::rejectedTokens_data()
     QTest::addColumn<int>("claimsCase");
     QTest::addColumn<int>("status");
     // claimsCase: 0 valid, 1 wrong issuer, 2 wrong audience, 3 expired, 4 not yet valid, 5 no email claim,
-    //             6 audience in a list, 7 issued in the future
+    //             6 audience in a list, 7 issued in the future, 8 issuer not a string, 9 exp not a number
     QTest::newRow("RS256 valid") << "RS256" << "" << 0 << 200;
     QTest::newRow("ES256 valid") << "ES256" << "" << 0 << 200;
     QTest::newRow("audience in a list") << "RS256" << "" << 6 << 200;
@@ -212,6 +212,8 @@ void TestIdentity::rejectedTokens_data()
     QTest::newRow("no subject claim") << "ES256" << "" << 5 << 401;
     QTest::newRow("issued in the future") << "RS256" << "" << 7 << 401;
     QTest::newRow("unknown kid") << "RS256" << "not-a-key" << 0 << 401;
+    QTest::newRow("issuer not a string") << "RS256" << "" << 8 << 401;
+    QTest::newRow("exp not a number") << "RS256" << "" << 9 << 401;
 }
 
 void TestIdentity::rejectedTokens()
@@ -230,6 +232,8 @@ void TestIdentity::rejectedTokens()
     case 5: claims.erase("email"); break;
     case 6: claims["aud"] = Json{"other", "dispatch-console"}; break;
     case 7: claims["iat"] = now + 600; break;
+    case 8: claims["iss"] = 42; break;
+    case 9: claims["exp"] = "tomorrow"; break;
     default: break;
     }
     const QByteArray token = m_idp->sign(alg, claims, kid);
