@@ -14,11 +14,15 @@ QString describe(QKeychain::Job *job)
 
 } // namespace
 
+// The jobs have no parent and delete themselves once finished: QtKeychain's Secret Service backend calls back
+// into a job when libsecret answers, so a job must never be destroyed before that (closing a window while the
+// keychain works). The answer reaches `done` only while this store exists (the connection's context).
+
 TokenStore::TokenStore(QString service, QObject *parent) : QObject(parent), m_service(std::move(service)) {}
 
 void TokenStore::save(const QString &context, const QByteArray &secret, std::function<void(QString)> done)
 {
-    auto *job = new QKeychain::WritePasswordJob(m_service, this);
+    auto *job = new QKeychain::WritePasswordJob(m_service);
     job->setAutoDelete(true);
     job->setInsecureFallback(false); // never a plain-text file when no keychain answers
     job->setKey(context);
@@ -31,7 +35,7 @@ void TokenStore::save(const QString &context, const QByteArray &secret, std::fun
 
 void TokenStore::load(const QString &context, std::function<void(std::optional<QByteArray>, QString)> done)
 {
-    auto *job = new QKeychain::ReadPasswordJob(m_service, this);
+    auto *job = new QKeychain::ReadPasswordJob(m_service);
     job->setAutoDelete(true);
     job->setKey(context);
     connect(job, &QKeychain::Job::finished, this, [done = std::move(done)](QKeychain::Job *j) {
@@ -47,7 +51,7 @@ void TokenStore::load(const QString &context, std::function<void(std::optional<Q
 
 void TokenStore::remove(const QString &context, std::function<void(QString)> done)
 {
-    auto *job = new QKeychain::DeletePasswordJob(m_service, this);
+    auto *job = new QKeychain::DeletePasswordJob(m_service);
     job->setAutoDelete(true);
     job->setKey(context);
     connect(job, &QKeychain::Job::finished, this, [done = std::move(done)](QKeychain::Job *j) {
