@@ -80,8 +80,15 @@ void AccountWidget::setContext(const QString &name, const QUrl &apiBase)
     m_bearer.clear();
     m_cookie.clear();
     m_stored = {};
+    m_fetching = false;
     setState(State::Unknown, tr("Checking sign-in\u2026"));
     fetchLoginInfo();
+}
+
+void AccountWidget::recheck()
+{
+    if (m_state == State::Unknown)
+        fetchLoginInfo();
 }
 
 void AccountWidget::fetchLoginInfo()
@@ -92,13 +99,22 @@ void AccountWidget::fetchLoginInfo()
     }
     QNetworkRequest req(m_apiBase.resolved(QUrl(QStringLiteral("/v1/iam/login-info"))));
     req.setTransferTimeout(15000);
+    if (m_fetching)
+        return;
+    m_fetching = true;
     QNetworkReply *reply = m_network.get(req);
     const quint64 generation = m_generation;
     connect(reply, &QNetworkReply::finished, this, [this, reply, generation] {
         reply->deleteLater();
+        m_fetching = false;
         if (generation != m_generation)
             return;
         const int status = reply->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+        if (status == 0) {
+            // Not reachable (yet): recheck() asks again once the connection works.
+            setState(State::Unknown, QString());
+            return;
+        }
         auto info = status == 200 ? models::LoginInfo::fromJson(reply->readAll()) : std::nullopt;
         if (!info || info->authModes.contains(QStringLiteral("none"))) {
             // Dispatch-Solo, an older server of ours, or auth off: the context's cookie is all there is (from
@@ -300,6 +316,10 @@ void AccountWidget::logOut()
 
 void AccountWidget::unauthorized()
 {
+    if (m_state == State::Unknown || m_state == State::NotNeeded) {
+        fetchLoginInfo(); // the server wants credentials after all (it was down, or its auth mode changed)
+        return;
+    }
     if (m_state != State::LoggedIn)
         return; // not logged in (yet): the login button is already there
     if (!m_saKeyFile.isEmpty()) {

@@ -55,7 +55,8 @@ public slots:
     bool logInWithServiceAccount(const QString &org, const QString &account, const QString &keyFile,
                                  QString *error = nullptr);
     void chooseServiceAccount(); // asks for the account and the key file
-    void unauthorized();         // the server answered 401: renew now
+    void unauthorized();         // the server answered 401: renew now (or learn that it now wants a login)
+    void recheck();              // the server became reachable: ask again how to log in if that was unknown
     // The organizations the identity can see (whoami); shown in the menu to switch between them.
     void setOrganizations(const QStringList &orgs, const QString &current);
     // Moves a Dispatch CLI cookie into the context's keychain entry; `done(error)` ("" on success).
@@ -89,6 +90,7 @@ private:
     QString m_subject;
     QString m_cookie;
     models::TokenSet m_stored; // what the keychain entry holds (tokens and/or a cookie)
+    bool m_fetching = false;
     quint64 m_generation = 0; // bumped by setContext: late answers of the previous context are dropped
     // Service-account mode: the key is re-read and a new token signed before the old one ends.
     QString m_saOrg, m_saAccount, m_saKeyFile;

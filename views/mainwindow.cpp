@@ -266,6 +266,11 @@ void MainWindow::buildStatusBar()
         refreshPermissions();
     });
     connect(m_workspace->client(), &models::RestClient::unauthorized, m_account, &AccountWidget::unauthorized);
+    connect(m_workspace->client(), &models::RestClient::connectionStateChanged, m_account,
+            [this](models::RestClient::ConnectionState state) {
+                if (state == models::RestClient::ConnectionState::Connected)
+                    m_account->recheck();
+            });
     bar->addPermanentWidget(m_account);
     bar->addPermanentWidget(m_serverState);
     // Demo progress goes to the Functions page's message bar (the status bar keeps showing the context).

@@ -14,6 +14,7 @@
 #include <QLineEdit>
 #include <QStatusBar>
 #include <QTemporaryDir>
+#include <QTcpServer>
 #include <QTimer>
 #include <QtTest>
 
@@ -102,6 +103,7 @@ private slots:
     void notNeededWithoutAuth();
     void forbiddenActionsAreDisabled();
     void cookieMovedToKeychain();
+    void serverThatComesUpLater();
 
 private:
     std::unique_ptr<IdentityProvider> m_idp;
@@ -341,6 +343,31 @@ void TestGuiAccount::cookieMovedToKeychain()
     auto entry = keychainEntry(QStringLiteral("solo"));
     QVERIFY(entry && entry->contains("_oauth2_proxy=abc"));
     QVERIFY(plain.stop());
+}
+
+void TestGuiAccount::serverThatComesUpLater()
+{
+    // The context's server is down when the widget asks how to log in; once it is up (recheck(), as the main
+    // window does when its client connects) the login button appears.
+    QTcpServer probe;
+    QVERIFY(probe.listen(QHostAddress::LocalHost, 0));
+    const quint16 port = probe.serverPort();
+    probe.close();
+    Strip strip;
+    strip.account->setContext(QStringLiteral("later"), QUrl(QStringLiteral("http://127.0.0.1:%1").arg(port)));
+    QTRY_VERIFY_WITH_TIMEOUT(strip.account->statusText().isEmpty(), 30000); // "Checking sign-in…" is gone
+    QCOMPARE(strip.account->state(), AccountWidget::State::Unknown);
+    QVERIFY(!strip.account->button()->isVisible());
+    TestServer server({QStringLiteral("--port"), QString::number(port), QStringLiteral("--auth"),
+                       QStringLiteral("oidc"), QStringLiteral("--oidc-issuer"), m_idp->issuer(),
+                       QStringLiteral("--oidc-audience"), QStringLiteral("dispatch-console")});
+    QString error;
+    QVERIFY2(server.start(&error), qPrintable(error));
+    QCOMPARE(server.apiPort(), port);
+    strip.account->recheck();
+    QTRY_COMPARE_WITH_TIMEOUT(strip.account->state(), AccountWidget::State::LoggedOut, 30000);
+    QVERIFY(strip.account->button()->isVisible());
+    QVERIFY(server.stop());
 }
 
 QTEST_MAIN(TestGuiAccount)
