@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "auth/jwt.h"
 
+#include <openssl/evp.h>
 #include <rhonabwy.h>
 
 #include <spdlog/spdlog.h>
@@ -100,6 +101,20 @@ std::optional<ApiError> checkTimes(const Json &claims, std::chrono::seconds leew
     if (auto iat = number("iat"); iat && *iat - leeway.count() > now)
         return unauthorized("the token was issued in the future (iat)");
     return std::nullopt;
+}
+
+std::string sha256(const std::string &data)
+{
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr);
+    return std::string(reinterpret_cast<const char *>(digest), len);
+}
+
+int64_t unixNow()
+{
+    return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
 }
 
 } // namespace
@@ -213,6 +228,29 @@ std::optional<ApiError> OidcVerifier::fetchJwksLocked()
 }
 
 Result<std::string> OidcVerifier::verify(const std::string &token)
+{
+    const std::string key = sha256(token);
+    {
+        std::lock_guard lock(m_cacheMutex);
+        if (auto it = m_cache.find(key); it != m_cache.end()) {
+            if (it->second.exp + m_options.leeway.count() >= unixNow())
+                return it->second.subject;
+            m_cache.erase(it);
+        }
+    }
+    auto subject = verifyUncached(token);
+    if (subject) {
+        auto claims = peekClaims(token);
+        std::lock_guard lock(m_cacheMutex);
+        if (m_cache.size() >= 4096)
+            m_cache.clear(); // simple bound: the next requests verify again
+        if (claims && (*claims)["exp"].is_number())
+            m_cache[key] = Verified{*subject, (*claims)["exp"].get<int64_t>()};
+    }
+    return subject;
+}
+
+Result<std::string> OidcVerifier::verifyUncached(const std::string &token)
 {
     JwtPtr jwt;
     auto alg = parseSigned(jwt, token);

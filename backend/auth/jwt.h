@@ -10,6 +10,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -59,6 +60,7 @@ public:
     const OidcOptions &options() const { return m_options; }
 
 private:
+    Result<std::string> verifyUncached(const std::string &token);
     std::optional<ApiError> discoverLocked();
     std::optional<ApiError> fetchJwksLocked();
 
@@ -66,6 +68,15 @@ private:
     std::mutex m_mutex;
     Json m_discovery;
     void *m_jwks = nullptr; // rhonabwy's jwks_t of the last good JWKS document (under m_mutex)
+    // Tokens already verified (SHA-256 of the token → subject and expiry): a client sends the same access token
+    // many times, the signature is checked once. Bounded; entries end with the token.
+    struct Verified
+    {
+        std::string subject;
+        int64_t exp = 0;
+    };
+    std::mutex m_cacheMutex;
+    std::unordered_map<std::string, Verified> m_cache;
     std::chrono::steady_clock::time_point m_lastFetch{};
     bool m_fetchedOnce = false;
 };
