@@ -227,17 +227,23 @@ std::optional<ApiError> OidcVerifier::fetchJwksLocked()
     return std::nullopt;
 }
 
-Result<std::string> OidcVerifier::verify(const std::string &token)
+std::optional<std::string> OidcVerifier::cached(const std::string &token)
 {
     const std::string key = sha256(token);
-    {
-        std::lock_guard lock(m_cacheMutex);
-        if (auto it = m_cache.find(key); it != m_cache.end()) {
-            if (it->second.exp + m_options.leeway.count() >= unixNow())
-                return it->second.subject;
-            m_cache.erase(it);
-        }
+    std::lock_guard lock(m_cacheMutex);
+    if (auto it = m_cache.find(key); it != m_cache.end()) {
+        if (it->second.exp + m_options.leeway.count() >= unixNow())
+            return it->second.subject;
+        m_cache.erase(it);
     }
+    return std::nullopt;
+}
+
+Result<std::string> OidcVerifier::verify(const std::string &token)
+{
+    if (auto subject = cached(token))
+        return *subject;
+    const std::string key = sha256(token);
     auto subject = verifyUncached(token);
     if (subject) {
         auto claims = peekClaims(token);

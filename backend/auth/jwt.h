@@ -55,6 +55,8 @@ public:
     // Verifies a bearer token; returns the subject (the configured claim). Errors are 401s with a reason fit
     // for the audit log (never the token).
     Result<std::string> verify(const std::string &token);
+    // The subject of a token verified before and not expired (no parsing at all), else nothing.
+    std::optional<std::string> cached(const std::string &token);
     // What a client needs to log in: issuer, client id, scopes and the provider's endpoints (when discovered).
     Json loginInfo();
     const OidcOptions &options() const { return m_options; }
