@@ -22,7 +22,8 @@ packages=(
     qt6-base-dev qt6-base-dev-tools qt6-l10n-tools qt6-charts-dev libqt6opengl6-dev qt6-networkauth-dev
     qtkeychain-qt6-dev libqscintilla2-qt6-dev libgl-dev libqt6svg6 fonts-dejavu-core
     nlohmann-json3-dev libspdlog-dev libboost1.81-dev libsqlite3-dev libarchive-dev libssl-dev librhonabwy-dev
-    bubblewrap curl
+    bubblewrap curl openssl
+    gnome-keyring dbus dbus-daemon                        # tests: the keychain (QtKeychain) inside dbus-run-session
     dpkg-dev lintian desktop-file-utils appstream nsis    # tests/packaging: cpack DEB, checks, makensis
     python3 python3-venv python3-requests
     default-jdk-headless libgoogle-gson-java
@@ -56,6 +57,9 @@ case "$mode" in
     build)
         ;;
     test)
+        # The identity tests' OpenID provider (npm oidc-provider, pinned by tests/oidc/package-lock.json).
+        echo "== installing the test identity provider (tests/oidc)"
+        (cd "$here/tests/oidc" && npm ci --no-audit --no-fund --silent)
         echo "== running the tests"
         export QT_QPA_PLATFORM=offscreen
         ctest --test-dir "$build_dir" --output-on-failure --timeout 900 "$@"

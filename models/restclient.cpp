@@ -194,6 +194,8 @@ void RestClient::send(const QByteArray &method, const QString &path, const QByte
                 const ApiResult result = resultFrom(reply, m_endpoint, reply->property(kTimedOutProperty).toBool());
                 if (generation == m_generation)
                     noteOutcome(result);
+                if (generation == m_generation && result.status == 401)
+                    emit unauthorized();
                 if (result.networkFailure && !(hasContext && !guard))
                     emit requestFailed(path, result.errorMessage);
                 if (callback && (!hasContext || guard))

@@ -110,6 +110,8 @@ signals:
     void endpointChanged();
     // Every request that failed for lack of an answer (for a status bar); `message` is the readable sentence.
     void requestFailed(const QString &path, const QString &message);
+    // The server refused this endpoint's credentials (401): renew the token, or ask to log in.
+    void unauthorized();
 
 private:
     void applyTls(QNetworkRequest &request) const;

@@ -2,6 +2,8 @@
 #include "mainwindow.h"
 
 #include "apispanel.h"
+#include "accountwidget.h"
+#include "resourceview.h"
 #include "contextbanner.h"
 #include "contextstore.h"
 #include "commandpalette.h"
@@ -206,6 +208,16 @@ void MainWindow::buildMenus()
         m_workspace->refreshAll();
     });
     reconnect->setObjectName(QStringLiteral("reconnectAction"));
+    auto *moveCookie = context->addAction(tr("Keep the &cookie in the keychain\u2026"), this,
+                                          &MainWindow::moveCookieToKeychain);
+    moveCookie->setObjectName(QStringLiteral("moveCookieAction"));
+    connect(context, &QMenu::aboutToShow, this, [this, moveCookie] {
+        const models::Context ctx = m_contexts ? m_contexts->currentContext() : models::Context{};
+        const bool has = !ctx.isLocal && !ctx.cookie.isEmpty() && ctx.cookie != QStringLiteral("unset");
+        moveCookie->setEnabled(has);
+        moveCookie->setToolTip(has ? tr("Moves this context's Dispatch CLI cookie out of config.json")
+                                   : tr("This context has no cookie in config.json"));
+    });
 
     auto *demo = menuBar()->addMenu(tr("&Demo"));
     auto *seed = demo->addAction(tr("Seed &images"), m_demo, [this] { m_demo->seedImages(); });
@@ -314,6 +326,37 @@ void MainWindow::buildStatusBar()
     m_serverState->setObjectName(QStringLiteral("localServerLabel"));
     bar->addWidget(m_contextChip);
     bar->addWidget(m_connection, 1);
+    m_account = new AccountWidget(bar);
+    connect(m_account, &AccountWidget::bearerTokenChanged, this, [this](const QString &context) {
+        if (m_contexts && context == m_contexts->current()) {
+            applyCurrentContext();
+            refreshPermissions();
+        }
+    });
+    connect(m_account, &AccountWidget::cookieChanged, this, [this](const QString &context) {
+        if (m_contexts && context == m_contexts->current())
+            applyCurrentContext();
+    });
+    connect(m_account, &AccountWidget::organizationChosen, this, [this](const QString &org) {
+        if (!m_contexts)
+            return;
+        models::Context ctx = m_contexts->currentContext();
+        if (ctx.isLocal || ctx.organization == org)
+            return;
+        ctx.organization = org;
+        QString error;
+        if (!m_contexts->upsert(ctx, &error))
+            statusBar()->showMessage(error, 8000);
+        applyCurrentContext();
+        refreshPermissions();
+    });
+    connect(m_workspace->client(), &models::RestClient::unauthorized, m_account, &AccountWidget::unauthorized);
+    connect(m_workspace->client(), &models::RestClient::connectionStateChanged, m_account,
+            [this](models::RestClient::ConnectionState state) {
+                if (state == models::RestClient::ConnectionState::Connected)
+                    m_account->recheck();
+            });
+    bar->addPermanentWidget(m_account);
     bar->addPermanentWidget(m_serverState);
     // Demo progress goes to the Functions page's message bar (the status bar keeps showing the context).
     connect(m_demo, &Demo::progress, this, [this](const QString &text) {
@@ -348,7 +391,13 @@ void MainWindow::applyCurrentContext()
     m_contextChip->setToolTip(tr("Current context: %1 (%2). Ctrl+Shift+L switches.").arg(ctx.name, where));
     setWindowTitle(tr("%1 \u2014 Dispatch Console").arg(ctx.name));
 
-    const models::Endpoint ep = ctx.endpoint();
+    models::Endpoint ep = ctx.endpoint();
+    // A logged-in context sends its access token (kept in the keychain, never in config.json).
+    m_account->setContext(ctx.name, ep.baseUrl);
+    if (!m_account->bearerToken().isEmpty())
+        ep.bearerToken = m_account->bearerToken();
+    if (ep.cookie.isEmpty() && !m_account->cookie().isEmpty())
+        ep.cookie = m_account->cookie(); // moved to the keychain by the user
     const bool changed = m_appliedContext != ctx.name || !(m_workspace->endpoint() == ep);
     if (changed && (ep.isValid() || !ctx.isLocal)) {
         m_appliedContext = ctx.name;
@@ -362,6 +411,53 @@ void MainWindow::applyCurrentContext()
     }
     updateGatewayBase();
     updateConnectionLabel();
+    if (changed)
+        refreshPermissions();
+}
+
+void MainWindow::moveCookieToKeychain()
+{
+    if (!m_contexts)
+        return;
+    const models::Context ctx = m_contexts->currentContext();
+    if (ctx.isLocal || ctx.cookie.isEmpty())
+        return;
+    const auto answer = QMessageBox::question(
+        this, tr("Keep the cookie in the keychain"),
+        tr("Move the login cookie of \u201c%1\u201d from %2 into the system keychain?\n\nThe console keeps "
+           "using it; the Dispatch command-line tool will no longer find it and needs \u201cdispatch login\u201d "
+           "again.")
+            .arg(ctx.name, m_contexts->path()));
+    if (answer != QMessageBox::Yes)
+        return;
+    const QString name = ctx.name;
+    m_account->storeCookie(ctx.cookie, [this, name](QString error) {
+        if (!error.isEmpty()) {
+            QMessageBox::warning(this, tr("Keep the cookie in the keychain"),
+                                 tr("The keychain did not take the cookie, so it stays in config.json: %1").arg(error));
+            return;
+        }
+        auto stored = m_contexts->context(name);
+        if (!stored)
+            return;
+        stored->cookie.clear(); // only now: the keychain has it
+        QString writeError;
+        if (!m_contexts->upsert(*stored, &writeError))
+            statusBar()->showMessage(writeError, 8000);
+        applyCurrentContext();
+    });
+}
+
+void MainWindow::refreshPermissions()
+{
+    m_workspace->client()->get(QStringLiteral("/v1/iam/whoami"), this, [this](const models::ApiResult &r) {
+        // Dispatch-Solo answers 501 here, an older server of ours 404: nothing is known, nothing disabled.
+        const models::Permissions p =
+            r.status == 200 ? models::Permissions::fromWhoami(r.body) : models::Permissions{};
+        for (auto *view : findChildren<ResourceView *>())
+            view->setPermissions(p);
+        m_account->setOrganizations(p.known ? p.orgs : QStringList(), p.org);
+    });
 }
 
 void MainWindow::updateGatewayBase()

@@ -22,6 +22,7 @@ class LogModel;
 namespace dispatch::views {
 
 class CommandPalette;
+class AccountWidget;
 class ContextBanner;
 class Demo;
 class Panel;
@@ -99,6 +100,8 @@ private:
     void buildStatusBar();
     void applyCurrentContext();
     void updateConnectionLabel();
+    void moveCookieToKeychain(); // asks, then keeps the context's CLI cookie in the keychain only
+    void refreshPermissions(); // whoami → actions the policies forbid are disabled, the org list
     void updateLocalServerLabel();
     void focusFilter();
     void updateGatewayBase();
@@ -115,6 +118,7 @@ private:
     QList<Panel *> m_panels;
     QLabel *m_contextChip = nullptr;
     QLabel *m_connection = nullptr;
+    AccountWidget *m_account = nullptr; // who is logged in to the current context
     QLabel *m_serverState = nullptr;
     QString m_appliedContext;
     bool m_inPaletteChange = false;

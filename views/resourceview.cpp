@@ -283,6 +283,10 @@ void ResourceView::updateEmptyState()
         text = tr("Cannot load %1.\n%2").arg(m_plural, m_model->lastError());
     else if (!m_model->hasLoaded())
         text = tr("Loading %1\u2026").arg(m_plural);
+    else if (const QString why = m_permissions.whyNot(models::Permissions::resourceOfPath(m_model->listPath()),
+                                                     QStringLiteral("create"));
+             !why.isEmpty())
+        text = tr("No %1 yet.\n%2").arg(m_plural, why); // never point at a button that is disabled
     else
         text = emptyText();
     m_empty->setText(text);
@@ -290,15 +294,39 @@ void ResourceView::updateEmptyState()
     m_empty->raise();
 }
 
+void ResourceView::setPermissions(const models::Permissions &permissions)
+{
+    m_permissions = permissions;
+    updateActions();
+    updateEmptyState();
+}
+
+namespace {
+// Shows why an action is forbidden in its tooltip, and its own tooltip again once it is allowed.
+void explain(QAction *action, const QString &whyNot)
+{
+    if (!action->property("baseToolTip").isValid())
+        action->setProperty("baseToolTip", action->toolTip());
+    action->setToolTip(whyNot.isEmpty() ? action->property("baseToolTip").toString() : whyNot);
+}
+} // namespace
+
 void ResourceView::updateActions()
 {
     const int n = static_cast<int>(selectedNames().size());
-    m_create->setEnabled(canCreate());
+    const QString resource = models::Permissions::resourceOfPath(m_model->listPath());
+    const QString noCreate = m_permissions.whyNot(resource, QStringLiteral("create"));
+    const QString noUpdate = m_permissions.whyNot(resource, QStringLiteral("update"));
+    const QString noDelete = m_permissions.whyNot(resource, QStringLiteral("delete"));
+    m_create->setEnabled(canCreate() && noCreate.isEmpty());
     m_create->setVisible(canCreate());
+    explain(m_create, noCreate);
     m_edit->setVisible(canEdit());
-    m_edit->setEnabled(canEdit() && n == 1);
-    m_delete->setEnabled(n > 0);
+    m_edit->setEnabled(canEdit() && n == 1 && noUpdate.isEmpty());
+    explain(m_edit, noUpdate);
+    m_delete->setEnabled(n > 0 && noDelete.isEmpty());
     m_delete->setText(n > 1 ? tr("&Delete %1").arg(n) : tr("&Delete"));
+    explain(m_delete, noDelete);
 }
 
 QStringList ResourceView::selectedNames() const

@@ -13,6 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "permissions.h"
+
 class QAction;
 class QFormLayout;
 class QLabel;
@@ -72,6 +74,9 @@ public:
     QAction *editAction() const { return m_edit; }
     QAction *deleteAction() const { return m_delete; }
     QAction *refreshAction() const { return m_refresh; }
+
+    // What the server's policies allow (from whoami): forbidden actions are disabled and say why.
+    void setPermissions(const models::Permissions &permissions);
 
     // For helpers outside the class (form submit callbacks).
     void applyAndSelectPublic(const Json &object) { applyAndSelect(object); }
@@ -133,6 +138,7 @@ private:
     QAction *m_create = nullptr;
     QAction *m_edit = nullptr;
     QAction *m_delete = nullptr;
+    models::Permissions m_permissions;
     QAction *m_refresh = nullptr;
     bool m_sizedColumns = false;
     QTimer *m_detailTimer = nullptr; // other tables changed: "used by" lines are computed again

@@ -203,20 +203,28 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
     if (!known)
         return reply(ApiError::notFound("resource does not exist"));
     if (extra != m_extra.end() && extra->second.isPublic && extra->second.isPublic(parts)) {
-        RouteRequest rr{ctx, responder, std::string(), parts, parseQuery(rawQuery)};
+        RouteRequest rr{ctx, responder, std::string(), parts, parseQuery(rawQuery), Principal{}};
         return extra->second.handler(rr, reply);
     }
 
     // Dispatch checks the org header first, then authentication.
     const auto orgIt = req.find("X-Dispatch-Org");
     const std::string org = orgIt == req.end() ? std::string() : std::string(orgIt->value());
-    if (org.empty())
+    const bool orgOptional = extra != m_extra.end() && extra->second.orgOptional && extra->second.orgOptional(parts);
+    if (org.empty() && !orgOptional)
         return reply(ApiError::validation(602, "X-Dispatch-Org in header is required"));
     if (req.find(bhttp::field::cookie) == req.end() && req.find(bhttp::field::authorization) == req.end())
         return reply(ApiError::unauthorized("unauthenticated for invalid credentials"));
+    Principal principal;
+    if (m_authorizer) {
+        auto who = m_authorizer(*ctx, org, parts);
+        if (!who)
+            return reply(who.error());
+        principal = std::move(*who);
+    }
 
     if (extra != m_extra.end()) {
-        RouteRequest rr{ctx, responder, org, parts, parseQuery(rawQuery)};
+        RouteRequest rr{ctx, responder, org, parts, parseQuery(rawQuery), std::move(principal)};
         return extra->second.handler(rr, reply);
     }
     if (std::find(notImplemented.begin(), notImplemented.end(), service) != notImplemented.end())

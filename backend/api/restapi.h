@@ -36,6 +36,16 @@ struct QueryParams
 QueryParams parseQuery(std::string_view rawQuery);
 std::string percentDecode(std::string_view s, bool plusIsSpace = true);
 
+// Who sent a request, once the authorizer accepted it (server/README: auth modes). `kind` is "anonymous" when
+// authentication is off, "user" for an OpenID subject, "serviceaccount" for a service-account token.
+struct Principal
+{
+    std::string kind = "anonymous";
+    std::string subject;
+    std::string homeOrg; // a service account's own org
+    bool admin = false;  // a bootstrap admin (every org, every action)
+};
+
 // A request routed to a registered service (the gateway's /v1/api, the events' /v1/event, the watch stream).
 struct RouteRequest
 {
@@ -44,6 +54,7 @@ struct RouteRequest
     std::string org;              // empty on public paths
     std::vector<std::string> parts; // cleaned path components: "v1", "<service>", ...
     QueryParams query;
+    Principal principal;
 };
 using RouteHandler = std::function<void(RouteRequest &, Reply)>;
 
@@ -52,7 +63,14 @@ struct RouteService
     RouteHandler handler;
     // Paths (by components) that need neither X-Dispatch-Org nor credentials, e.g. /v1/event/ingest.
     std::function<bool(const std::vector<std::string> &)> isPublic;
+    // Paths that need credentials but no X-Dispatch-Org (IAM's /v1/iam/organization, /v1/iam/whoami).
+    std::function<bool(const std::vector<std::string> &)> orgOptional;
 };
+
+// Authenticates the request and decides whether its action on the path's resource is allowed in `org`
+// (empty when the path does not need the header). Errors are answered as they are (401, 403).
+using Authorizer = std::function<Result<Principal>(const http::RequestContext &, const std::string &org,
+                                                   const std::vector<std::string> &parts)>;
 
 class RestApi
 {
@@ -62,6 +80,9 @@ public:
     void addService(const std::string &name, RouteService service);
     // Serves exactly `path` (outside /v1: no org header, no credentials) with `handler`, e.g. /metrics.
     void addRawRoute(const std::string &path, http::Handler handler);
+    // With an authorizer every non-public request goes through it; without one (auth mode "none") any Cookie or
+    // Authorization header is accepted, as in Dispatch-Solo.
+    void setAuthorizer(Authorizer authorizer) { m_authorizer = std::move(authorizer); }
     void handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder);
 
 private:
@@ -69,6 +90,7 @@ private:
     VersionInfo m_version;
     std::map<std::string, RouteService> m_extra;
     std::map<std::string, http::Handler> m_raw;
+    Authorizer m_authorizer;
 };
 
 } // namespace dispatch::api

@@ -277,7 +277,7 @@ WatchService::WatchService(asio::io_context &io, ChangeFeed &feed, WatchOptions 
 
 RouteService WatchService::route()
 {
-    return RouteService{[this](RouteRequest &r, Reply reply) { handle(r, std::move(reply)); }, {}};
+    return RouteService{[this](RouteRequest &r, Reply reply) { handle(r, std::move(reply)); }, {}, {}};
 }
 
 void WatchService::handle(RouteRequest &r, Reply reply)

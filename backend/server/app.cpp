@@ -21,6 +21,7 @@
 #include "api/restapi.h"
 #include "api/service.h"
 #include "api/watch.h"
+#include "auth/iam.h"
 #include "core/changefeed.h"
 #include "core/clock.h"
 #include "engine/localengine.h"
@@ -211,6 +212,40 @@ int run(const ServerConfig &c)
     service.load();
 
     api::RestApi rest(service, api::VersionInfo{DISPATCH_VERSION, DISPATCH_GIT_COMMIT, DISPATCH_BUILD_DATE});
+    // Identity: auth modes, IAM resources and the policy check on every request (backend/auth/).
+    auth::IamOptions iamOpts;
+    iamOpts.oidc = c.authOidc;
+    iamOpts.serviceAccounts = c.authServiceAccounts;
+    iamOpts.oidcOptions.issuer = c.oidcIssuer;
+    iamOpts.oidcOptions.audience = c.oidcAudience;
+    iamOpts.oidcOptions.subjectClaim = c.oidcSubjectClaim;
+    iamOpts.oidcOptions.minJwksRefresh = c.oidcJwksMinRefresh;
+    iamOpts.oidcOptions.leeway = std::chrono::duration_cast<std::chrono::seconds>(c.authClockSkew);
+    iamOpts.leeway = iamOpts.oidcOptions.leeway;
+    iamOpts.oidcOptions.scopes.clear();
+    for (std::size_t i = 0; i < c.oidcScopes.size();) {
+        auto j = c.oidcScopes.find_first_of(" ,", i);
+        if (j == std::string::npos)
+            j = c.oidcScopes.size();
+        if (j > i)
+            iamOpts.oidcOptions.scopes.push_back(c.oidcScopes.substr(i, j - i));
+        i = j + 1;
+    }
+    iamOpts.bootstrapAdmins.insert(c.bootstrapAdmins.begin(), c.bootstrapAdmins.end());
+    iamOpts.auditLog = c.dataDir / "logs" / "audit.log";
+    auth::Iam iam(*store.value(), iamOpts);
+    iam.load();
+    rest.addService("iam", iam.routeService());
+    rest.addRawRoute("/home", iam.homeHandler());
+    if (iam.enabled()) {
+        rest.setAuthorizer(iam.authorizer());
+        spdlog::info("auth: {}{}{}", c.authOidc ? "oidc (issuer " + c.oidcIssuer + ")" : std::string(),
+                     c.authOidc && c.authServiceAccounts ? " and " : "",
+                     c.authServiceAccounts ? "service accounts" : "");
+        iam.start();
+    } else if (!isLoopbackHost(c.host)) {
+        spdlog::warn("auth: none while listening on {}: anyone who reaches this address can use the API", c.host);
+    }
     api::WatchService watch(io, feed);
     rest.addService("watch", watch.route());
     stats::StatsApi statsApi(runStats, clock);

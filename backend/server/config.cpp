@@ -64,7 +64,7 @@ std::string parseSwitch(const std::string &v, bool &out)
 
 bool isSwitch(const std::string &flag)
 {
-    return flag == "debug" || flag == "enable-tls" || flag == "disable-http";
+    return flag == "debug" || flag == "enable-tls" || flag == "disable-http" || flag == "allow-unauthenticated-remote";
 }
 
 const std::map<std::string, std::pair<std::string, Setter>> &options()
@@ -248,6 +248,73 @@ const std::map<std::string, std::pair<std::string, Setter>> &options()
                                c.watchHistory = x;
                                return e;
                            }}},
+        {"auth", {"none, oidc, serviceaccount or oidc,serviceaccount (default none, loopback only)",
+                  [](ServerConfig &c, const std::string &v) {
+                      c.authOidc = c.authServiceAccounts = false;
+                      bool none = false;
+                      std::size_t i = 0;
+                      while (i <= v.size()) {
+                          auto j = v.find(',', i);
+                          if (j == std::string::npos)
+                              j = v.size();
+                          const std::string mode = v.substr(i, j - i);
+                          if (mode == "oidc")
+                              c.authOidc = true;
+                          else if (mode == "serviceaccount")
+                              c.authServiceAccounts = true;
+                          else if (mode == "none")
+                              none = true;
+                          else
+                              return "expects none, oidc, serviceaccount or oidc,serviceaccount, got '" + v + "'";
+                          i = j + 1;
+                      }
+                      if (none && (c.authOidc || c.authServiceAccounts))
+                          return std::string("'none' does not combine with other modes");
+                      return std::string();
+                  }}},
+        {"allow-unauthenticated-remote", {"with --auth none, listen on a non-loopback --host anyway (unsafe)",
+                                          [](ServerConfig &c, const std::string &v) {
+                                              return parseSwitch(v, c.allowUnauthenticatedRemote);
+                                          }}},
+        {"oidc-issuer", {"OpenID provider issuer URL (its /.well-known/openid-configuration is read)",
+                         [](ServerConfig &c, const std::string &v) {
+                             c.oidcIssuer = v;
+                             return std::string();
+                         }}},
+        {"oidc-audience", {"the client id bearer tokens must be issued to (aud); clients log in with it",
+                           [](ServerConfig &c, const std::string &v) {
+                               c.oidcAudience = v;
+                               return std::string();
+                           }}},
+        {"oidc-subject-claim", {"the token claim that names the user (default email)",
+                                [](ServerConfig &c, const std::string &v) {
+                                    c.oidcSubjectClaim = v;
+                                    return std::string();
+                                }}},
+        {"oidc-scopes", {"scopes clients ask for (default \"openid email profile offline_access\")",
+                         [](ServerConfig &c, const std::string &v) {
+                             c.oidcScopes = v;
+                             return std::string();
+                         }}},
+        {"bootstrap-admin", {"comma-separated subjects (or <org>/<service account>) allowed everything",
+                             [](ServerConfig &c, const std::string &v) {
+                                 std::size_t i = 0;
+                                 while (i < v.size()) {
+                                     auto j = v.find(',', i);
+                                     if (j == std::string::npos)
+                                         j = v.size();
+                                     if (j > i)
+                                         c.bootstrapAdmins.push_back(v.substr(i, j - i));
+                                     i = j + 1;
+                                 }
+                                 return std::string();
+                             }}},
+        {"oidc-jwks-min-refresh", {"", [](ServerConfig &c, const std::string &v) {
+                                       return parseDuration(v, c.oidcJwksMinRefresh);
+                                   }}},
+        {"auth-clock-skew", {"", [](ServerConfig &c, const std::string &v) {
+                                 return parseDuration(v, c.authClockSkew);
+                             }}},
         // Hidden test hook (no help text): delays every event delivery by this duration (ms, or 2s, ...), so
         // a test can kill the server between an acknowledged emit and its run.
         {"event-delivery-delay", {"", [](ServerConfig &c, const std::string &v) {
@@ -284,6 +351,11 @@ std::string applyFileValue(ServerConfig &c, const std::string &key, const nlohma
 }
 
 } // namespace
+
+bool isLoopbackHost(const std::string &host)
+{
+    return host == "localhost" || host == "::1" || host == "[::1]" || host.rfind("127.", 0) == 0;
+}
 
 std::string helpText()
 {
@@ -387,6 +459,12 @@ Result<ServerConfig> parseConfig(const std::vector<std::string> &args,
         return ApiError::badRequest("--disable-http needs --enable-tls (there would be no listener)");
     if (c.tlsCertificate.empty() != c.tlsCertificateKey.empty())
         return ApiError::badRequest("--tls-certificate and --tls-certificate-key go together");
+    if (c.authOidc && (c.oidcIssuer.empty() || c.oidcAudience.empty()))
+        return ApiError::badRequest("--auth oidc needs --oidc-issuer and --oidc-audience (the client id)");
+    if (!c.authOidc && !c.authServiceAccounts && !c.allowUnauthenticatedRemote && !isLoopbackHost(c.host))
+        return ApiError::badRequest("refusing to listen on " + c.host +
+                                    " without authentication: use --auth oidc and/or serviceaccount, or "
+                                    "--allow-unauthenticated-remote to accept anyone who can reach it");
     if (c.minWorkers > c.maxWorkers)
         return ApiError::badRequest("--min-workers (" + std::to_string(c.minWorkers) + ") exceeds --max-workers (" +
                                     std::to_string(c.maxWorkers) + ")");

@@ -51,6 +51,18 @@ struct ServerConfig
     std::size_t watchHistory = 2000;      // changes kept for /v1/watch resumes (hidden flag, for tests)
     // Hidden test hook: every event delivery waits this long after the event was accepted (default 0).
     std::chrono::milliseconds eventDeliveryDelay{0};
+    // Identity (backend/auth/): "none" (loopback only unless allowUnauthenticatedRemote), "oidc",
+    // "serviceaccount"; the last two combine ("oidc,serviceaccount").
+    bool authOidc = false;
+    bool authServiceAccounts = false;
+    bool allowUnauthenticatedRemote = false;
+    std::string oidcIssuer;
+    std::string oidcAudience;
+    std::string oidcSubjectClaim = "email";
+    std::string oidcScopes = "openid email profile offline_access";
+    std::vector<std::string> bootstrapAdmins;
+    std::chrono::milliseconds oidcJwksMinRefresh{std::chrono::seconds(10)}; // hidden flag, for tests
+    std::chrono::milliseconds authClockSkew{std::chrono::seconds(30)};      // hidden: leeway on exp/nbf/iat
     bool showVersion = false;
     bool showHelp = false;
 };
@@ -59,5 +71,6 @@ struct ServerConfig
 Result<ServerConfig> parseConfig(const std::vector<std::string> &args,
                                  const std::map<std::string, std::string> &environment);
 std::string helpText();
+bool isLoopbackHost(const std::string &host);
 
 } // namespace dispatch::server

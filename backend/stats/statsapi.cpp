@@ -74,7 +74,7 @@ StatsApi::StatsApi(RunStats &stats, const Clock &clock) : m_stats(stats), m_cloc
 api::RouteService StatsApi::route()
 {
     return api::RouteService{[this](api::RouteRequest &request, api::Reply reply) { handle(request, reply); },
-                             nullptr};
+                             nullptr, nullptr};
 }
 
 void StatsApi::handle(const api::RouteRequest &request, const api::Reply &reply)
