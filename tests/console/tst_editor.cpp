@@ -56,6 +56,7 @@ private slots:
     void runOpensItsCodeAndReplays();
     void filesFindAndReplace();
     void draftSurvivesTheWindowGoingAway();
+    void inputSchemaGivesInputError();
     void screenshotsLightAndDark();
 
 private:
@@ -183,6 +184,9 @@ void TestEditor::wizardCreatesHelloFromTemplate()
     QCOMPARE(wizard->currentId(), int(views::NewFunctionWizard::ProgressPage));
     QTRY_COMPARE_WITH_TIMEOUT(wizard->finalStatus(), QStringLiteral("READY"), kGuiWaitMs);
     QCOMPARE(wizard->statusHistory().first(), QStringLiteral("INITIALIZED"));
+    // Only forward: INITIALIZED → (CREATING →) READY, whatever order the answer and the feed arrive in.
+    QVERIFY(wizard->statusHistory().size() <= 3);
+    QCOMPARE(wizard->statusHistory().count(QStringLiteral("INITIALIZED")), 1);
     snap(wizard, QStringLiteral("wizard-ready"));
     QVERIFY(wizard->openEditorButton()->isEnabled());
     QTest::mouseClick(wizard->openEditorButton(), Qt::LeftButton);
@@ -424,6 +428,39 @@ void TestEditor::draftSurvivesTheWindowGoingAway()
     again->revertChanges();
     QVERIFY(!again->isModified());
     QVERIFY(QDir(dir).entryList(QDir::Files).isEmpty());
+}
+
+void TestEditor::inputSchemaGivesInputError()
+{
+    auto *fv = window()->functionsPanel()->view();
+    views::NewFunctionWizard *wizard = fv->openWizard();
+    QTRY_VERIFY(wizard->imageList()->count() > 0);
+    QVERIFY(wizard->selectImage(QStringLiteral("python3")));
+    wizard->next();
+    QVERIFY(wizard->selectTemplate(QStringLiteral("hello")));
+    wizard->next();
+    wizard->nameEdit()->setText(QStringLiteral("hello-schema"));
+    wizard->next();
+    wizard->schemaInEdit()->setPlainText(QStringLiteral("{\"type\": \"object\", \"required\": [\"name\"]}"));
+    wizard->next();
+    QTRY_COMPARE_WITH_TIMEOUT(wizard->finalStatus(), QStringLiteral("READY"), kGuiWaitMs);
+    QTest::mouseClick(wizard->openEditorButton(), Qt::LeftButton);
+    views::FunctionEditor *e = nullptr;
+    QTRY_VERIFY((e = views::FunctionEditor::find(ws(), QStringLiteral("hello-schema"))) != nullptr);
+    QTRY_VERIFY_WITH_TIMEOUT(e->isLoaded(), kGuiWaitMs);
+    auto *pane = e->testPane();
+    pane->setInput(QStringLiteral("{\"place\": \"Winterfell\"}"));
+    pane->runNow();
+    QTRY_COMPARE_WITH_TIMEOUT(views::jsonString(pane->lastRun(), "status"), QStringLiteral("ERROR"), kGuiWaitMs);
+    const Json error = pane->lastRun()["error"];
+    QCOMPARE(error.value("type", ""), std::string("InputError"));
+    QCOMPARE(error.value("message", ""), std::string("Input invalid against schema: name: is required"));
+    QVERIFY(pane->errorTrace()->item(0)->text().startsWith(QStringLiteral("InputError: Input invalid against schema")));
+    snap(e->testPane(), QStringLiteral("editor-test-pane-input-error"));
+    pane->setInput(QStringLiteral("{\"name\": \"Jon\", \"place\": \"Winterfell\"}"));
+    pane->runNow();
+    QTRY_COMPARE_WITH_TIMEOUT(views::jsonString(pane->lastRun(), "status"), QStringLiteral("READY"), kGuiWaitMs);
+    delete e;
 }
 
 void TestEditor::screenshotsLightAndDark()

@@ -10,6 +10,7 @@
 #include "restclient.h"
 #include "sourcearchive.h"
 #include "testpane.h"
+#include "theme.h"
 #include "workspace.h"
 
 #include <QApplication>
@@ -117,7 +118,7 @@ FunctionEditor::FunctionEditor(Workspace *workspace, const QString &function, QW
     auto *revisionLabel = new QLabel(tr("Re&vision:"), this);
     m_revisionCombo = new QComboBox(this);
     m_revisionCombo->setObjectName(QStringLiteral("revisionCombo"));
-    m_revisionCombo->setMinimumContentsLength(28);
+    m_revisionCombo->setMinimumContentsLength(38);
     m_revisionCombo->setSizeAdjustPolicy(QComboBox::AdjustToMinimumContentsLengthWithIcon);
     revisionLabel->setBuddy(m_revisionCombo);
     m_save = new QPushButton(tr("&Save"), this);
@@ -155,7 +156,6 @@ FunctionEditor::FunctionEditor(Workspace *workspace, const QString &function, QW
     bannerRow->addWidget(m_restore);
     bannerRow->addWidget(backToCurrent);
     m_bannerBox->setAutoFillBackground(true);
-    m_bannerBox->setBackgroundRole(QPalette::AlternateBase);
     m_bannerBox->hide();
 
     // Left: files and handler.
@@ -323,6 +323,7 @@ void FunctionEditor::loadSource()
         m_editor->setText(QString());
         m_settingText = false;
         m_banner->setText(why);
+        styleBanner();
         m_restore->hide();
         m_bannerBox->show();
         updateActions();
@@ -412,7 +413,8 @@ void FunctionEditor::loadRevisions()
                 const qint64 created = jsonInt(*it, "createdTime");
                 m_revisions << rev;
                 m_revisionTimes.insert(rev, created);
-                QString text = QStringLiteral("%1 \u00b7 %2").arg(rev.left(8), formatUnixNs(created));
+                const QString when = QDateTime::fromMSecsSinceEpoch(created / 1000000).toString(QStringLiteral("yyyy-MM-dd HH:mm:ss"));
+                QString text = QStringLiteral("%1 \u00b7 %2").arg(rev.left(8), when);
                 if (rev == m_currentRevision)
                     text += tr(" (current)");
                 m_revisionCombo->addItem(text, rev);
@@ -456,8 +458,14 @@ void FunctionEditor::applyFunction(const Json &function)
         m_currentRevision = faasId;
         loadRevisions();
     }
+    const QString previous = m_shownStatus;
+    m_shownStatus = status;
     if (statusChanged && m_loaded) {
         markBuildError();
+        if (status == QLatin1String("READY") && (previous == QLatin1String("UPDATING") || previous == QLatin1String("ERROR")
+                                                 || previous == QLatin1String("CREATING")))
+            m_messages->showMessage(MessageBar::Kind::Success,
+                                    tr("%1 is READY: revision %2 serves the runs.").arg(m_function, faasId.left(8)));
         if (status == QLatin1String("READY") && !m_saving)
             loadRevisions();
     }
@@ -482,9 +490,14 @@ void FunctionEditor::markBuildError()
                 break;
             }
         }
-        if (m_errorFile.isEmpty() && !m_reason.isEmpty())
-            m_messages->showMessage(MessageBar::Kind::Error, tr("The function failed to build: %1")
-                                                                 .arg(m_reason.join(QLatin1Char(' '))));
+        if (!m_reason.isEmpty())
+            m_messages->showMessage(MessageBar::Kind::Error,
+                                    m_errorFile.isEmpty()
+                                        ? tr("The function failed to build: %1").arg(m_reason.join(QLatin1Char(' ')))
+                                        : tr("The function failed to build (marked in %1, line %2): %3")
+                                              .arg(m_errorFile)
+                                              .arg(m_errorLine)
+                                              .arg(m_reason.join(QLatin1Char(' '))));
     }
     if (!m_errorFile.isEmpty() && m_oldRevision.isEmpty()) {
         if (m_currentPath != m_errorFile)
@@ -497,9 +510,20 @@ void FunctionEditor::markBuildError()
     }
 }
 
+void FunctionEditor::styleBanner()
+{
+    // A note that must not be missed: amber in both themes, text chosen for contrast.
+    const bool dark = isDarkPalette(palette());
+    QPalette p = m_bannerBox->palette();
+    p.setColor(QPalette::Window, dark ? QColor(0x4a, 0x3b, 0x0c) : QColor(0xff, 0xf4, 0xc5));
+    p.setColor(QPalette::WindowText, dark ? QColor(0xf5, 0xe6, 0xb8) : QColor(0x4d, 0x3a, 0x00));
+    m_bannerBox->setPalette(p);
+}
+
 void FunctionEditor::fillFileList()
 {
     const Files &files = m_oldRevision.isEmpty() ? m_work : m_oldFiles;
+    m_testPane->setSourceFiles(files.keys());
     const QSignalBlocker block(m_fileList);
     m_fileList->clear();
     for (auto it = files.cbegin(); it != files.cend(); ++it)
@@ -771,6 +795,7 @@ void FunctionEditor::revertChanges()
     m_restoredDraft = false;
     m_draftTimer.stop();
     removeDraft();
+    m_messages->hide();
     m_handler->setText(m_workHandler);
     fillFileList();
     showFile(m_work.contains(m_currentPath) ? m_currentPath : (m_work.isEmpty() ? QString() : m_work.firstKey()));
@@ -811,8 +836,11 @@ void FunctionEditor::showRevision(const QString &revision)
             m_oldFiles = filesFrom(r.json);
             m_oldHandler = jsonString(r.json, "handler");
             const qint64 created = m_revisionTimes.value(revision);
-            m_banner->setText(tr("Revision %1%2 is not the current code: it is shown read-only.")
-                                  .arg(revision.left(8), created > 0 ? tr(" from %1").arg(formatUnixNs(created)) : QString()));
+            const QString when = created > 0 ? QDateTime::fromMSecsSinceEpoch(created / 1000000)
+                                                   .toString(QStringLiteral(" (yyyy-MM-dd HH:mm:ss)"))
+                                             : QString();
+            m_banner->setText(tr("<b>Revision %1</b>%2 \u2014 read-only, not the current code.").arg(revision.left(8), when));
+            styleBanner();
             m_restore->show();
             m_bannerBox->show();
             m_handler->setText(m_oldHandler);
@@ -892,6 +920,13 @@ void FunctionEditor::writeDraft()
 void FunctionEditor::removeDraft()
 {
     QFile::remove(draftPath());
+}
+
+void FunctionEditor::changeEvent(QEvent *event)
+{
+    QWidget::changeEvent(event);
+    if (event->type() == QEvent::PaletteChange && m_bannerBox)
+        styleBanner();
 }
 
 void FunctionEditor::closeEvent(QCloseEvent *event)

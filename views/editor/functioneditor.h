@@ -90,6 +90,7 @@ signals:
 
 protected:
     void closeEvent(QCloseEvent *event) override;
+    void changeEvent(QEvent *event) override;
 
 private:
     void loadSource();
@@ -97,6 +98,7 @@ private:
     void applyFunction(const nlohmann::json &function);
     void onModelChanged();
     void fillFileList();
+    void styleBanner();
     void showFile(const QString &path);
     void captureEditor();
     void updateHandlerInfo();
@@ -116,6 +118,7 @@ private:
     QString m_runtime;
     nlohmann::json m_functionJson; // the last known function document
     QString m_status;
+    QString m_shownStatus; // the status last reported to the user (for "now READY" messages)
     QStringList m_reason;
     QString m_currentRevision;
     QStringList m_revisions;

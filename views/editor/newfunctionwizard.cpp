@@ -361,12 +361,14 @@ void NewFunctionWizard::create()
     m_history.clear();
     m_createError.clear();
     m_progress->setText(tr("Creating %1\u2026").arg(m_createdName));
+    page(ProgressPage)->setTitle(tr("Creating"));
     m_badge->setStatus(QStringLiteral("INITIALIZED"));
     m_workspace->client()->post(QStringLiteral("/v1/function"), m_body, this, [this](const models::ApiResult &r) {
         if (!r.ok()) {
             m_createError = r.errorMessage;
             m_badge->setStatus(QStringLiteral("ERROR"), r.errorMessage);
             m_progress->setText(tr("Not created."));
+            page(ProgressPage)->setTitle(tr("Not created"));
             m_reason->setText(r.errorMessage);
             return;
         }
@@ -389,11 +391,18 @@ void NewFunctionWizard::followStatus()
 
 void NewFunctionWizard::noteStatus(const Json &function)
 {
+    // Answers and the change feed can arrive out of order (the POST's INITIALIZED after the feed's CREATING):
+    // the progression only moves forward.
+    auto rank = [](const QString &st) {
+        if (st == QLatin1String("INITIALIZED"))
+            return 0;
+        if (st == QLatin1String("CREATING") || st == QLatin1String("UPDATING"))
+            return 1;
+        return 2;
+    };
     const QString status = jsonString(function, "status");
-    if (status.isEmpty() || (!m_history.isEmpty() && m_history.last() == status))
+    if (status.isEmpty() || (!m_history.isEmpty() && rank(status) <= rank(m_history.last())))
         return;
-    if (!m_history.isEmpty() && (m_history.last() == QLatin1String("READY") || m_history.last() == QLatin1String("ERROR")))
-        return; // settled
     m_history << status;
     QStringList reason;
     if (function.contains("reason") && function["reason"].is_array())
@@ -402,6 +411,8 @@ void NewFunctionWizard::noteStatus(const Json &function)
                 reason << QString::fromStdString(r.get<std::string>());
     m_badge->setStatus(status, reason.join(QLatin1Char('\n')));
     m_progress->setText(m_history.join(QStringLiteral(" \u2192 ")));
+    if (rank(status) == 2)
+        page(ProgressPage)->setTitle(status == QLatin1String("READY") ? tr("Created") : tr("Created, but the build failed"));
     if (status == QLatin1String("READY"))
         m_reason->setText(tr("%1 is ready. Open it in the editor to change and test it.").arg(m_createdName));
     else if (status == QLatin1String("ERROR"))

@@ -74,7 +74,7 @@ QString ReplayDialog::outcome(const Json &run)
 void ReplayDialog::start()
 {
     const QString fn = jsonString(m_run, "functionName");
-    m_nowBadge->setStatus(QStringLiteral("RUNNING"));
+    m_nowBadge->setStatus(QStringLiteral("WAITING"));
     m_nowText->setPlainText(tr("Running\u2026"));
     const Json input = m_run.contains("input") ? m_run["input"] : Json();
     m_workspace->client()->runFunction(fn, input, true, this, [this](const models::ApiResult &r) {

@@ -110,6 +110,8 @@ TestPane::TestPane(Workspace *workspace, const QString &function, QWidget *paren
     m_trace->setObjectName(QStringLiteral("testErrorTrace"));
     m_trace->setFont(m_output->font());
     m_trace->setToolTip(tr("Double-click a line of the stack trace to open it in the editor"));
+    m_trace->setWordWrap(true);
+    m_trace->setHorizontalScrollBarPolicy(Qt::ScrollBarAlwaysOff);
     m_logs = makeCodeView(this, QStringLiteral("testLogs"));
     m_tabs->addTab(m_output, tr("Output"));
     m_tabs->addTab(m_trace, tr("Error"));
@@ -174,7 +176,8 @@ TestPane::TestPane(Workspace *workspace, const QString &function, QWidget *paren
             QMessageBox::warning(this, tr("Export test inputs"), error);
     });
     connect(m_trace, &QListWidget::itemActivated, this, [this](QListWidgetItem *item) {
-        const TraceLocation loc = traceLocation(item->text());
+        const QString text = item->data(Qt::UserRole).isValid() ? item->data(Qt::UserRole).toString() : item->text();
+        const TraceLocation loc = traceLocation(text);
         if (loc.line > 0)
             emit jumpRequested(loc.path, loc.line);
     });
@@ -311,9 +314,21 @@ void TestPane::storeInputs()
         settings.setValue(localKey(), QString::fromStdString(m_inputs.dump()));
         return;
     }
+    // One PUT at a time: two in flight could arrive in either order and the older list would win.
+    if (m_storing) {
+        m_storeAgain = true;
+        return;
+    }
+    m_storing = true;
     const QString enc = QString::fromUtf8(QUrl::toPercentEncoding(m_function));
     m_workspace->client()->put(QStringLiteral("/v1/function/%1/testinputs").arg(enc), m_inputs, this,
                                [this](const models::ApiResult &r) {
+                                   m_storing = false;
+                                   if (m_storeAgain) {
+                                       m_storeAgain = false;
+                                       storeInputs();
+                                       return;
+                                   }
                                    if (!r.ok()) {
                                        m_savedNote->setText(tr("The test inputs were not saved: %1").arg(r.errorMessage));
                                        m_savedNote->show();
@@ -351,7 +366,7 @@ void TestPane::runNow()
         return;
     }
     m_run->setEnabled(false);
-    m_badge->setStatus(QStringLiteral("RUNNING"));
+    m_badge->setStatus(QStringLiteral("WAITING"));
     m_summary->setText(tr("Running %1\u2026").arg(m_function));
     m_workspace->client()->runFunction(m_function, *input, true, this, [this](const models::ApiResult &r) {
         m_run->setEnabled(true);
@@ -396,11 +411,20 @@ void TestPane::showRun(const Json &run)
         if (e.contains("stacktrace") && e["stacktrace"].is_array())
             for (const auto &line : e["stacktrace"])
                 if (line.is_string()) {
-                    auto *item = new QListWidgetItem(QString::fromStdString(line.get<std::string>()), m_trace);
-                    if (traceLocation(item->text()).line > 0) {
+                    const QString text = QString::fromStdString(line.get<std::string>());
+                    QString shown = text;
+                    const TraceLocation loc = traceLocation(text);
+                    if (loc.line > 0)
+                        for (const QString &f : std::as_const(m_files))
+                            if (loc.path.endsWith(QLatin1Char('/') + f))
+                                shown.replace(loc.path, f); // the worker's absolute path says nothing to a reader
+                    auto *item = new QListWidgetItem(shown, m_trace);
+                    item->setData(Qt::UserRole, text);
+                    if (loc.line > 0) {
                         QFont f = item->font();
                         f.setUnderline(true);
                         item->setFont(f);
+                        item->setToolTip(tr("Double-click to open %1, line %2").arg(loc.path).arg(loc.line));
                     }
                 }
     } else if (!errorText.isEmpty()) {

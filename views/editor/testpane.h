@@ -59,6 +59,8 @@ public:
     bool exportInputs(const QString &file, QString *error = nullptr) const;
     QStringList savedNames() const;
     void reload(); // saved inputs and recent runs from the server
+    // The function's files: stack-trace paths that end in one of them are shown relative ("hello.py").
+    void setSourceFiles(const QStringList &files) { m_files = files; }
 
 signals:
     void jumpRequested(const QString &path, int line);
@@ -87,8 +89,11 @@ private:
     QListWidget *m_history = nullptr;
     nlohmann::json m_inputs = nlohmann::json::array(); // [{"name","input"}]
     nlohmann::json m_lastRun;
+    QStringList m_files;
     bool m_shared = true;
     bool m_loaded = false;
+    bool m_storing = false;
+    bool m_storeAgain = false;
 };
 
 } // namespace dispatch::views
