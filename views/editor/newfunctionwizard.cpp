@@ -123,7 +123,7 @@ NewFunctionWizard::NewFunctionWizard(Workspace *workspace, QWidget *parent) : QW
     m_timeout->setSpecialValueText(tr("no timeout"));
     m_schemaIn = makeCodeView(optionsPage, QStringLiteral("wizardSchemaIn"));
     m_schemaIn->setReadOnly(false);
-    m_schemaIn->setPlaceholderText(tr("{\"type\": \"object\", \"required\": [\"name\"]}"));
+    m_schemaIn->setPlaceholderText(tr("empty = no input schema; e.g. {\"type\": \"object\", \"required\": [\"name\"]}"));
     m_schemaOut = makeCodeView(optionsPage, QStringLiteral("wizardSchemaOut"));
     m_schemaOut->setReadOnly(false);
     m_schemaOut->setPlaceholderText(tr("empty = no output schema"));
@@ -178,6 +178,9 @@ NewFunctionWizard::NewFunctionWizard(Workspace *workspace, QWidget *parent) : QW
         m_handler->setText(defaultHandlerFor(m_runtime, m_files));
     });
     connect(m_name, &QLineEdit::textEdited, m_nameError, &QWidget::hide);
+    connect(m_schemaIn, &QPlainTextEdit::textChanged, m_optionsError, &QWidget::hide);
+    connect(m_schemaOut, &QPlainTextEdit::textChanged, m_optionsError, &QWidget::hide);
+    connect(m_secrets, &QLineEdit::textEdited, m_optionsError, &QWidget::hide);
     connect(m_handler, &QLineEdit::textChanged, this, [this](const QString &h) {
         const HandlerTarget t = handlerTarget(m_runtime, h, m_files.keys());
         if (h.trimmed().isEmpty())
