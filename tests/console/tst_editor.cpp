@@ -39,6 +39,18 @@ namespace {
 
 const QString kFunction = QStringLiteral("hello-editor");
 
+// The window and one part of it from a single grab (the part cut out of the window's picture).
+void snapWithPart(QWidget *window, QWidget *part, const QString &name, const QString &partName)
+{
+    const QString theme = views::currentTheme() == views::Theme::Dark ? QStringLiteral("dark") : QStringLiteral("light");
+    QApplication::processEvents();
+    const QString dir = testOutputDir(QStringLiteral("screenshots")) + QLatin1Char('/');
+    const QPixmap all = window->grab();
+    all.save(dir + name + QLatin1Char('-') + theme + QStringLiteral(".png"));
+    const QRect rect(part->mapTo(window, QPoint(0, 0)), part->size());
+    all.copy(rect).save(dir + partName + QLatin1Char('-') + theme + QStringLiteral(".png"));
+}
+
 } // namespace
 
 class TestEditor : public QObject
@@ -53,11 +65,14 @@ private slots:
     void testPaneRunsAndKeepsInputs();
     void syntaxErrorIsMarkedThenFixed();
     void stackTraceJumpsIntoTheCode();
-    void runOpensItsCodeAndReplays();
     void filesFindAndReplace();
     void draftSurvivesTheWindowGoingAway();
     void inputSchemaGivesInputError();
     void screenshotsLightAndDark();
+    // Last: selecting a run in the Runs panel and then switching themes and grabbing windows corrupts the heap
+    // (seen at exit as "malloc_consolidate(): unaligned fastbin chunk"), also without this branch's Runs panel
+    // buttons; reported to the lead. Until that is found, nothing after the Runs panel use re-themes.
+    void runOpensItsCodeAndReplays();
 
 private:
     views::MainWindow *window() const { return m_console->window(); }
@@ -456,7 +471,7 @@ void TestEditor::inputSchemaGivesInputError()
     QCOMPARE(error.value("type", ""), std::string("InputError"));
     QCOMPARE(error.value("message", ""), std::string("Input invalid against schema: name: is required"));
     QVERIFY(pane->errorTrace()->item(0)->text().startsWith(QStringLiteral("InputError: Input invalid against schema")));
-    snap(e->testPane(), QStringLiteral("editor-test-pane-input-error"));
+    snapWithPart(e, e->testPane(), QStringLiteral("editor-schema"), QStringLiteral("editor-test-pane-input-error"));
     pane->setInput(QStringLiteral("{\"name\": \"Jon\", \"place\": \"Winterfell\"}"));
     pane->runNow();
     QTRY_COMPARE_WITH_TIMEOUT(views::jsonString(pane->lastRun(), "status"), QStringLiteral("READY"), kGuiWaitMs);
@@ -471,11 +486,13 @@ void TestEditor::screenshotsLightAndDark()
     for (views::Theme theme : {views::Theme::Light, views::Theme::Dark}) {
         views::applyTheme(theme);
         QTest::qWait(50);
+        QVERIFY(e->testPane()->loadInput(QStringLiteral("jon")));
         e->testPane()->runNow();
-        QTRY_COMPARE_WITH_TIMEOUT(views::jsonString(e->testPane()->lastRun(), "status"), QStringLiteral("READY"),
-                                  kGuiWaitMs);
-        snap(e, QStringLiteral("editor"));
-        snap(e->testPane(), QStringLiteral("editor-test-pane"));
+        QVERIFY(!e->testPane()->runButton()->isEnabled()); // running
+        QTRY_VERIFY_WITH_TIMEOUT(e->testPane()->runButton()->isEnabled(), kGuiWaitMs);
+        QCOMPARE(views::jsonString(e->testPane()->lastRun(), "status"), QStringLiteral("READY"));
+        QVERIFY(e->testPane()->outputView()->toPlainText().contains(QStringLiteral("Hello, Jon from Winterfell")));
+        snapWithPart(e, e->testPane(), QStringLiteral("editor"), QStringLiteral("editor-test-pane"));
         auto *wizard = fv->openWizard();
         QTRY_VERIFY(wizard->imageList()->count() > 0);
         wizard->next();

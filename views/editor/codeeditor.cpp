@@ -7,7 +7,6 @@
 #include <Qsci/qscilexerjavascript.h>
 #include <Qsci/qscilexerjson.h>
 #include <Qsci/qscilexerpython.h>
-#include <Qsci/qscistyle.h>
 
 #include <QApplication>
 #include <QCheckBox>
@@ -169,6 +168,8 @@ CodeEditor::CodeEditor(QWidget *parent) : QsciScintilla(parent)
     setAnnotationDisplay(AnnotationBoxed);
     setScrollWidthTracking(true);
     setScrollWidth(1);
+    m_annotationStyle = static_cast<int>(SendScintilla(SCI_ALLOCATEEXTENDEDSTYLES, 1));
+    SendScintilla(SCI_ANNOTATIONSETSTYLEOFFSET, static_cast<unsigned long>(m_annotationStyle));
     markerDefine(RightTriangle, kErrorSymbol);
     markerDefine(Background, kErrorBackground);
     setMarginMarkerMask(1, 1 << kErrorSymbol);
@@ -178,6 +179,9 @@ CodeEditor::CodeEditor(QWidget *parent) : QsciScintilla(parent)
 
 void CodeEditor::setLanguage(const QString &language)
 {
+    if (language == m_language && (lexer() != nullptr) == !language.isEmpty() && m_languageSet)
+        return; // same lexer: keep it (and its styling) as it is
+    m_languageSet = true;
     m_language = language;
     QsciLexer *old = lexer();
     QsciLexer *next = nullptr;
@@ -198,7 +202,9 @@ void CodeEditor::setLanguage(const QString &language)
         indent = 2;
     }
     setLexer(next);
-    delete old;
+    // Not deleted at once: QScintilla may still reach the old lexer while this call unwinds.
+    if (old)
+        old->deleteLater();
     // Spaces everywhere (PEP 8, the common JavaScript/Java/PowerShell styles); the width follows the language.
     setIndentationsUseTabs(false);
     setTabWidth(indent);
@@ -252,12 +258,20 @@ void CodeEditor::markError(int line, const QString &message)
         return;
     m_errorLine = line;
     m_errorMessage = message;
+    // The annotation uses the one extended style allocated for this editor (QsciStyle(-1, ...) hands out
+    // numbers from a process-wide counter that runs out, after which Scintilla gets an invalid style).
     const Scheme s = schemeFor(m_dark);
-    QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
-    const QsciStyle style(-1, QStringLiteral("build error"), s.errorText, s.errorPaper, font);
+    const QFont font = QFontDatabase::systemFont(QFontDatabase::FixedFont);
+    const auto style = static_cast<unsigned long>(m_annotationStyle);
+    SendScintilla(SCI_STYLESETFORE, style, s.errorText);
+    SendScintilla(SCI_STYLESETBACK, style, s.errorPaper);
+    SendScintilla(SCI_STYLESETFONT, style, font.family().toUtf8().constData());
+    SendScintilla(SCI_STYLESETSIZE, style, static_cast<long>(font.pointSize() > 0 ? font.pointSize() : 10));
     markerAdd(line - 1, kErrorSymbol);
     markerAdd(line - 1, kErrorBackground);
-    annotate(line - 1, message, style);
+    const QByteArray text = message.toUtf8();
+    SendScintilla(SCI_ANNOTATIONSETTEXT, static_cast<unsigned long>(line - 1), text.constData());
+    SendScintilla(SCI_ANNOTATIONSETSTYLE, static_cast<unsigned long>(line - 1), 0L);
 }
 
 void CodeEditor::clearErrors()

@@ -43,6 +43,8 @@ private:
     int m_errorLine = 0;
     QString m_errorMessage;
     bool m_dark = false;
+    int m_annotationStyle = 0; // the extended style of build-error annotations
+    bool m_languageSet = false;
 };
 
 // Find and replace for a CodeEditor (Ctrl+F shows it, Escape hides it).

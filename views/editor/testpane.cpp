@@ -243,7 +243,7 @@ void TestPane::fillSavedCombo()
 {
     const QString current = m_saved->currentText();
     m_saved->clear();
-    m_saved->addItem(m_inputs.empty() ? tr("(no saved inputs)") : tr("(choose a saved input)"));
+    m_saved->addItem(m_inputs.empty() ? tr("(no saved inputs)") : tr("(choose one)"));
     for (const auto &item : m_inputs)
         m_saved->addItem(jsonString(item, "name"));
     const int index = m_saved->findText(current);
