@@ -4,13 +4,16 @@
 #include "demo.h"
 #include "execdialog.h"
 #include "formdialog.h"
+#include "functioneditor.h"
 #include "functionsmodel.h"
+#include "newfunctionwizard.h"
 #include "imagesmodel.h"
 #include "messagebar.h"
 #include "resourcetablemodel.h"
 #include "restclient.h"
 #include "secretsmodel.h"
 #include "sourcearchive.h"
+#include "testpane.h"
 #include "validation.h"
 #include "workspace.h"
 
@@ -83,6 +86,23 @@ FunctionsView::FunctionsView(Workspace *workspace, Demo *demo, QWidget *parent)
     });
     connect(m_exec, &QAction::triggered, this, [this] { openExec(currentName()); });
 
+    m_code = new QAction(tr("&Code\u2026"), this);
+    m_code->setObjectName(QStringLiteral("codeAction"));
+    m_code->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E));
+    m_code->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_code->setToolTip(tr("Open the selected function's code in the editor, with its test pane (Ctrl+Shift+E)"));
+    toolBar()->insertAction(editAction(), m_code);
+    addAction(m_code);
+    connect(m_code, &QAction::triggered, this, [this] { openCode(currentName()); });
+    m_wizard = new QAction(tr("From &template\u2026"), this);
+    m_wizard->setObjectName(QStringLiteral("wizardAction"));
+    m_wizard->setShortcut(QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N));
+    m_wizard->setShortcutContext(Qt::WidgetWithChildrenShortcut);
+    m_wizard->setToolTip(tr("Create a function from a template, step by step (Ctrl+Shift+N)"));
+    toolBar()->insertAction(m_exec, m_wizard);
+    addAction(m_wizard);
+    connect(m_wizard, &QAction::triggered, this, &FunctionsView::openWizard);
+
     m_showRuns = new QPushButton(tr("Show runs of this function"), this);
     m_showRuns->setObjectName(QStringLiteral("showRunsButton"));
     connect(m_showRuns, &QPushButton::clicked, this, [this] { emit showRunsRequested(currentName()); });
@@ -90,10 +110,15 @@ FunctionsView::FunctionsView(Workspace *workspace, Demo *demo, QWidget *parent)
     auto *run = new QPushButton(tr("Run\u2026"), this);
     connect(run, &QPushButton::clicked, m_exec, &QAction::trigger);
     row->addWidget(run);
+    auto *code = new QPushButton(tr("Code\u2026"), this);
+    code->setObjectName(QStringLiteral("codeButton"));
+    connect(code, &QPushButton::clicked, m_code, &QAction::trigger);
+    row->addWidget(code);
     row->addWidget(m_showRuns);
     row->addStretch(1);
     detailExtras()->addLayout(row);
     m_showRuns->setEnabled(false);
+    m_code->setEnabled(false);
 }
 
 QString FunctionsView::emptyText() const
@@ -125,6 +150,27 @@ void FunctionsView::currentChanged(const Json &object)
 {
     m_showRuns->setEnabled(object.is_object());
     m_exec->setEnabled(object.is_object());
+    m_code->setEnabled(object.is_object());
+}
+
+FunctionEditor *FunctionsView::openCode(const QString &function, const QString &revision)
+{
+    if (function.isEmpty())
+        return nullptr;
+    return FunctionEditor::openFor(workspace(), function, revision, window());
+}
+
+NewFunctionWizard *FunctionsView::openWizard()
+{
+    auto *wizard = new NewFunctionWizard(workspace(), this);
+    wizard->setAttribute(Qt::WA_DeleteOnClose);
+    connect(wizard, &NewFunctionWizard::created, this, [this](const QString &name) { selectName(name); });
+    connect(wizard, &NewFunctionWizard::openEditorRequested, this, [this](const QString &name, const QString &input) {
+        if (FunctionEditor *editor = openCode(name))
+            editor->testPane()->setInput(input);
+    });
+    wizard->open();
+    return wizard;
 }
 
 ExecDialog *FunctionsView::openExec(const QString &function, const QString &input)

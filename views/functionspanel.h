@@ -17,6 +17,8 @@ namespace dispatch::views {
 class Demo;
 class ExecDialog;
 class FormDialog;
+class FunctionEditor;
+class NewFunctionWizard;
 
 class FunctionsView : public ResourceView
 {
@@ -26,6 +28,11 @@ public:
 
     QAction *execAction() const { return m_exec; }
     QAction *seedAction() const { return m_seed; }
+    QAction *codeAction() const { return m_code; }
+    QAction *wizardAction() const { return m_wizard; }
+    // The built-in editor (views/editor/) and the new-function wizard.
+    FunctionEditor *openCode(const QString &function, const QString &revision = {});
+    NewFunctionWizard *openWizard();
     // The dialog opened last (tests drive it); null when closed.
     FormDialog *formDialog() const { return m_form; }
     ExecDialog *execDialog() const { return m_execDialog; }
@@ -50,6 +57,8 @@ private:
     Demo *m_demo = nullptr;
     QAction *m_exec = nullptr;
     QAction *m_seed = nullptr;
+    QAction *m_code = nullptr;
+    QAction *m_wizard = nullptr;
     QPushButton *m_showRuns = nullptr;
     QPointer<FormDialog> m_form;
     QPointer<ExecDialog> m_execDialog;

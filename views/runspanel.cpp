@@ -2,9 +2,11 @@
 #include "runspanel.h"
 
 #include "execdialog.h"
+#include "functioneditor.h"
 #include "functionsmodel.h"
 #include "jsontext.h"
 #include "messagebar.h"
+#include "replaydialog.h"
 #include "resourcepanel.h"
 #include "resourceview.h"
 #include "restclient.h"
@@ -157,6 +159,16 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     m_rerun->setEnabled(false);
     auto *rerunRow = new QHBoxLayout;
     rerunRow->addWidget(m_rerun);
+    m_openCode = new QPushButton(tr("Open &code of this run"), detail);
+    m_openCode->setObjectName(QStringLiteral("openRunCodeButton"));
+    m_openCode->setToolTip(tr("Open the revision of the function that produced this run in the editor"));
+    m_openCode->setEnabled(false);
+    m_replay = new QPushButton(tr("Re&play"), detail);
+    m_replay->setObjectName(QStringLiteral("replayButton"));
+    m_replay->setToolTip(tr("Run this input against the current code and compare both outcomes"));
+    m_replay->setEnabled(false);
+    rerunRow->addWidget(m_openCode);
+    rerunRow->addWidget(m_replay);
     rerunRow->addStretch(1);
     d->addLayout(rerunRow);
     m_tabs = new QTabWidget(detail);
@@ -195,6 +207,18 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
             return;
         emit rerunRequested(jsonString(m_run, "functionName"),
                             m_run.contains("input") ? prettyJson(m_run["input"]) : QStringLiteral("{}"));
+    });
+
+    connect(m_openCode, &QPushButton::clicked, this, [this] {
+        if (m_run.is_object())
+            FunctionEditor::openFor(m_workspace, jsonString(m_run, "functionName"), jsonString(m_run, "faasId"), window());
+    });
+    connect(m_replay, &QPushButton::clicked, this, [this] {
+        if (!m_run.is_object())
+            return;
+        auto *dialog = new ReplayDialog(m_workspace, m_run, this);
+        dialog->setAttribute(Qt::WA_DeleteOnClose);
+        dialog->open();
     });
 
     // The scroll anchor: rows inserted above the viewport push the scroll value by as many rows, so what the
@@ -372,6 +396,8 @@ void RunsPanel::showRun(const Json &run)
     m_run = run;
     const bool has = run.is_object();
     m_rerun->setEnabled(has);
+    m_openCode->setEnabled(has && !jsonString(run, "faasId").isEmpty());
+    m_replay->setEnabled(has);
     if (!has) {
         m_detailTitle->setText(tr("Select a run to see its input, output, error and logs."));
         m_badge->setStatus({});

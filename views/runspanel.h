@@ -77,6 +77,8 @@ private:
     QPlainTextEdit *m_trigger = nullptr;
     QPlainTextEdit *m_json = nullptr;
     QPushButton *m_rerun = nullptr;
+    QPushButton *m_openCode = nullptr; // "Open code of this run" (views/editor/functioneditor.h)
+    QPushButton *m_replay = nullptr;   // "Replay" against the current code (views/editor/replaydialog.h)
     nlohmann::json m_run;
     QString m_loadingId;
 };

@@ -312,7 +312,15 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
         }
         if (!checkName("functionName", parts[2]))
             return;
-        // Extensions: /v1/function/{name}/revisions and /v1/function/{name}/source[/{revision}]
+        // Extensions: /v1/function/{name}/revisions, /v1/function/{name}/source[/{revision}] and
+        // /v1/function/{name}/testinputs (GET, PUT)
+        if (parts.size() == 4 && parts[3] == "testinputs") {
+            if (method == bhttp::verb::get)
+                return m_service.getTestInputs(org, parts[2], reply);
+            if (method == bhttp::verb::put)
+                return m_service.putTestInputs(org, parts[2], body, reply);
+            return notAllowed("GET PUT");
+        }
         if (parts.size() >= 4) {
             if (method != bhttp::verb::get)
                 return notAllowed("GET");

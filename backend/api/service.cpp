@@ -2,6 +2,7 @@
 #include "api/service.h"
 
 #include <algorithm>
+#include <set>
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
@@ -9,6 +10,7 @@
 
 #include "core/ids.h"
 #include "engine/sourcearchive.h"
+#include "wire/jsonschema.h"
 
 namespace dispatch::api {
 
@@ -49,6 +51,16 @@ Answer ok(Json body, int status = 200)
 {
     return Answer{status, std::move(body), false};
 }
+
+// Saved test inputs live in the store's key/value table, one JSON array per function.
+std::string testInputsKey(const std::string &org, const std::string &function)
+{
+    return "testinputs/" + org + "/" + function;
+}
+
+constexpr std::size_t kMaxTestInputs = 200;
+constexpr std::size_t kMaxTestInputNameLength = 128;
+constexpr std::size_t kMaxTestInputsBytes = 1024 * 1024;
 
 } // namespace
 
@@ -902,6 +914,7 @@ void Service::deleteFunction(const std::string &org, const std::string &name, Re
                             if (!committed)
                                 return reply(ApiError::internal("the server could not store the change"));
                             m_impl->finishDeleteFunction(key);
+                            m_impl->store.putMeta(testInputsKey(key.first, key.second), "[]");
                             // Answer once runs and sources are gone, so a list right after shows none.
                             m_impl->store.putMeta("last-delete", key.first + "/" + key.second,
                                                   m_impl->replyAfterCommit(std::move(reply), ok(std::move(body))));
@@ -951,6 +964,53 @@ void Service::getSourceFiles(const std::string &org, const std::string &name, co
     reply(ok(Json{{"function", name}, {"revision", rev}, {"handler", handler}, {"files", list}}));
 }
 
+void Service::getTestInputs(const std::string &org, const std::string &name, Reply reply)
+{
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (!m_impl->functions.contains({org, name}))
+            return reply(ApiError::notFound("function " + name + " not found"));
+    }
+    Json list = Json::array();
+    if (auto stored = m_impl->store.getMeta(testInputsKey(org, name))) {
+        Json parsed = Json::parse(*stored, nullptr, false);
+        if (parsed.is_array())
+            list = std::move(parsed);
+    }
+    reply(ok(std::move(list)));
+}
+
+void Service::putTestInputs(const std::string &org, const std::string &name, const std::string &body, Reply reply)
+{
+    if (body.size() > kMaxTestInputsBytes)
+        return reply(ApiError::payloadTooLarge("test inputs are limited to 1 MiB per function"));
+    Json list = Json::parse(body, nullptr, false);
+    if (!list.is_array())
+        return reply(ApiError::badRequest("test inputs must be a JSON array of {\"name\", \"input\"} objects"));
+    if (list.size() > kMaxTestInputs)
+        return reply(ApiError::badRequest("at most 200 test inputs per function"));
+    std::set<std::string> names;
+    Json clean = Json::array();
+    for (const auto &item : list) {
+        if (!item.is_object() || !item.contains("name") || !item["name"].is_string())
+            return reply(ApiError::badRequest("every test input needs a \"name\" (a string)"));
+        const std::string n = item["name"].get<std::string>();
+        if (n.empty() || n.size() > kMaxTestInputNameLength)
+            return reply(ApiError::badRequest("a test input name must have 1 to 128 characters"));
+        if (!names.insert(n).second)
+            return reply(ApiError::badRequest("test input \"" + n + "\" appears twice"));
+        clean.push_back({{"name", n}, {"input", item.contains("input") ? item["input"] : Json()}});
+    }
+    {
+        std::lock_guard lock(m_impl->mutex);
+        if (!m_impl->functions.contains({org, name}))
+            return reply(ApiError::notFound("function " + name + " not found"));
+    }
+    std::string doc = clean.dump();
+    m_impl->store.putMeta(testInputsKey(org, name), std::move(doc),
+                          m_impl->replyAfterCommit(std::move(reply), ok(std::move(clean))));
+}
+
 // -------------------------------------------------------------------------------------------------- runs
 void Service::createRun(const std::string &org, const std::string &functionName, wire::Run run, Reply reply)
 {
@@ -960,6 +1020,8 @@ void Service::createRun(const std::string &org, const std::string &functionName,
     Json secretsCtx = Json::object();
     std::optional<std::string> missingSecret;
     int64_t timeoutMs = 0;
+    Json schemaIn;
+    Json schemaOut;
     {
         std::lock_guard lock(d.mutex);
         auto it = d.functions.find({org, functionName});
@@ -973,6 +1035,8 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         run.functionId = f.m.id;
         run.faasId = f.m.faasId;
         timeoutMs = f.m.timeout;
+        schemaIn = f.m.schemaIn;
+        schemaOut = f.m.schemaOut;
         // Function secrets first, then the run's own: later ones win.
         std::vector<std::string> names = f.m.secrets;
         names.insert(names.end(), run.secrets.begin(), run.secrets.end());
@@ -1001,9 +1065,13 @@ void Service::createRun(const std::string &org, const std::string &functionName,
     auto shared = std::make_shared<wire::Run>(std::move(run));
     const bool blocking = shared->blocking;
     m_inFlight.fetch_add(1);
-    *finish = [this, org, shared, blocking, reply](engine::InvocationResult r) mutable {
+    *finish = [this, org, shared, blocking, reply, schemaOut](engine::InvocationResult r) mutable {
         auto &impl = *m_impl;
         wire::Run &done = *shared;
+        // The output schema (§3.3): an output that does not match it fails the run as Dispatch does.
+        if (!r.error && schemaOut.is_object())
+            if (auto problem = wire::validateJsonSchema(schemaOut, r.output))
+                r.error = wire::InvocationError{"FunctionError", "Output invalid against schema: " + *problem, {}};
         done.finishedTime = impl.clock.nowNs();
         done.durationNs = r.durationNs;
         done.coldStart = r.coldStart;
@@ -1041,12 +1109,18 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         impl.trimIfDue(org, fn);
     };
 
-    if (missingSecret) {
-        engine::InvocationResult r;
-        r.error = wire::InvocationError{"InputError",
+    std::optional<wire::InvocationError> refused;
+    if (missingSecret)
+        refused = wire::InvocationError{"InputError",
                                         "error when retrieving secrets from secret store: secret " + *missingSecret +
                                             " not found",
                                         {}};
+    else if (schemaIn.is_object())
+        if (auto problem = wire::validateJsonSchema(schemaIn, shared->input))
+            refused = wire::InvocationError{"InputError", "Input invalid against schema: " + *problem, {}};
+    if (refused) {
+        engine::InvocationResult r;
+        r.error = std::move(refused);
         if (!blocking) {
             d.store.putRun(d.runRow(org, *shared), d.replyAfterCommit(reply, Answer{202, Json(*shared), false}));
             d.feed.publish(org, "run.created", "Run", shared->name, Json(*shared));

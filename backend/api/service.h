@@ -98,6 +98,9 @@ public:
     // Extensions: a function's revisions and the source files of one of them.
     void listRevisions(const std::string &org, const std::string &name, Reply reply);
     void getSourceFiles(const std::string &org, const std::string &name, const std::string &revision, Reply reply);
+    // Extension: a function's saved test inputs, [{"name","input"}], shared by everyone using the server.
+    void getTestInputs(const std::string &org, const std::string &name, Reply reply);
+    void putTestInputs(const std::string &org, const std::string &name, const std::string &body, Reply reply);
     // Runs
     void createRun(const std::string &org, const std::string &functionName, wire::Run run, Reply reply);
     void listRuns(const std::string &org, const RunListQuery &query, Reply reply);
