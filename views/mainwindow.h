@@ -1,4 +1,4 @@
-// The console window: navigation sidebar (Ctrl+1…7), the context strip, the panels, the status bar (context,
+// The console window: navigation sidebar (Ctrl+1…8), the context strip, the panels, the status bar (context,
 // connection, local server) and the menus (settings, context switcher, demo, shortcut cheat sheet).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -32,6 +32,7 @@ class EventsPanel;
 class ImagesPanel;
 class SecretsPanel;
 class ServerPanel;
+class DashboardPanel;
 
 class MainWindow : public QMainWindow
 {
@@ -46,6 +47,7 @@ public:
         ImagesPage,
         SecretsPage,
         ServerPage,
+        DashboardPage,
         PageCount
     };
 
@@ -68,6 +70,7 @@ public:
     ImagesPanel *imagesPanel() const;
     SecretsPanel *secretsPanel() const;
     ServerPanel *serverPanel() const;
+    DashboardPanel *dashboardPanel() const;
 
     QString connectionText() const;
     QString localServerText() const;
