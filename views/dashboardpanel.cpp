@@ -79,6 +79,8 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
     split->addWidget(errorsBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
+    errorsBox->setMinimumHeight(140);
+    split->setSizes({470, 190});
     layout->addWidget(split, 1);
 
     connect(m_function, &QComboBox::currentIndexChanged, this,

@@ -18,6 +18,7 @@
 #include <QLegendMarker>
 #include <QLineSeries>
 #include <QLocale>
+#include <QMouseEvent>
 #include <QScatterSeries>
 #include <QStackedBarSeries>
 #include <QTimer>
@@ -108,12 +109,20 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
     }
     m_ranges->button(int(m_model->range()))->setChecked(true);
     connect(m_ranges, &QButtonGroup::idClicked, this, [this](int id) { setRange(static_cast<Range>(id)); });
-    bar->addSpacing(12);
     m_summary = new QLabel(this);
     m_summary->setObjectName(QStringLiteral("statsSummary"));
     m_summary->setTextInteractionFlags(Qt::TextSelectableByMouse);
-    bar->addWidget(m_summary, 1);
-    layout->addLayout(bar);
+    if (compact) {
+        // A detail pane is narrow: the summary gets its own, wrapping line.
+        bar->addStretch(1);
+        layout->addLayout(bar);
+        m_summary->setWordWrap(true);
+        layout->addWidget(m_summary);
+    } else {
+        bar->addSpacing(12);
+        bar->addWidget(m_summary, 1);
+        layout->addLayout(bar);
+    }
 
     m_state = new QLabel(this);
     m_state->setObjectName(QStringLiteral("statsState"));
@@ -152,7 +161,7 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
     m_bars->attachAxis(m_countAxis);
     m_errorRate->attachAxis(m_invocationsX);
     m_errorRate->attachAxis(m_rateAxis);
-    m_invocationsView = makeView(m_invocations, this, compact ? 150 : 220);
+    m_invocationsView = makeView(m_invocations, this, compact ? 170 : 220);
     m_invocationsView->setObjectName(QStringLiteral("invocationsChart"));
     m_invocationsView->setAccessibleName(tr("Invocations per bucket by outcome, and the error rate"));
     layout->addWidget(m_invocationsView, 1);
@@ -175,19 +184,37 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
     m_msAxis = new QValueAxis(m_duration);
     m_msAxis->setTitleText(compact ? QString() : tr("ms"));
     m_msAxis->setLabelFormat(QStringLiteral("%g"));
+    // Cold starts on their own axis (how many in the bucket), which also lines the plot up with the one above.
+    m_coldAxis = new QValueAxis(m_duration);
+    m_coldAxis->setTitleText(compact ? QString() : tr("cold starts"));
+    m_coldAxis->setLabelFormat(QStringLiteral("%d"));
+    m_coldAxis->setGridLineVisible(false);
     m_duration->addAxis(m_durationX, Qt::AlignBottom);
     m_duration->addAxis(m_msAxis, Qt::AlignLeft);
+    m_duration->addAxis(m_coldAxis, Qt::AlignRight);
     for (QXYSeries *s : {static_cast<QXYSeries *>(m_p50), static_cast<QXYSeries *>(m_p95),
                          static_cast<QXYSeries *>(m_p99), static_cast<QXYSeries *>(m_coldStarts)}) {
         s->setPointsVisible(true);
         m_duration->addSeries(s);
         s->attachAxis(m_durationX);
-        s->attachAxis(m_msAxis);
+        s->attachAxis(s == m_coldStarts ? m_coldAxis : m_msAxis);
     }
-    m_durationView = makeView(m_duration, this, compact ? 150 : 220);
+    m_durationView = makeView(m_duration, this, compact ? 170 : 220);
     m_durationView->setObjectName(QStringLiteral("durationChart"));
     m_durationView->setAccessibleName(tr("Duration percentiles p50, p95, p99 with cold starts"));
     layout->addWidget(m_durationView, 1);
+    if (compact) {
+        m_invocations->legend()->hide();
+        m_duration->legend()->hide();
+        m_legend = new QLabel(this);
+        m_legend->setObjectName(QStringLiteral("statsLegend"));
+        m_legend->setWordWrap(true);
+        layout->addWidget(m_legend);
+    }
+    for (QChartView *v : {m_invocationsView, m_durationView}) {
+        v->setMinimumWidth(120); // a narrow pane squeezes the plot, never scrolls sideways
+        v->setSizePolicy(QSizePolicy::Ignored, QSizePolicy::Expanding);
+    }
 
     // Hover: the exact values of the bucket; click: its runs.
     connect(m_bars, &QStackedBarSeries::hovered, this, [this](bool on, int index, QBarSet *) {
@@ -203,20 +230,32 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
                            : set == m_systemErrors   ? QStringLiteral("SystemError")
                                                      : QString());
     });
-    for (QXYSeries *s : {static_cast<QXYSeries *>(m_errorRate), static_cast<QXYSeries *>(m_p50),
-                         static_cast<QXYSeries *>(m_p95), static_cast<QXYSeries *>(m_p99),
-                         static_cast<QXYSeries *>(m_coldStarts)}) {
-        connect(s, &QXYSeries::hovered, this, [this](const QPointF &p, bool on) {
-            if (on)
-                showTip(qRound(p.x()));
-            else
-                QToolTip::hideText();
+    connect(m_errorRate, &QXYSeries::hovered, this, [this](const QPointF &p, bool on) {
+        if (on)
+            showTip(qRound(p.x()));
+        else
+            QToolTip::hideText();
+    });
+    connect(m_errorRate, &QXYSeries::clicked, this,
+            [this](const QPointF &p) { emit runsRequested(filterFor(qRound(p.x()), QStringLiteral("ERROR")), {}); });
+    // The duration chart answers for the whole column of a bucket, not only on its few points and lines
+    // (a bucket with runs in one minute only has a lone point that is hard to hit).
+    m_durationView->viewport()->setMouseTracking(true);
+    m_durationView->viewport()->installEventFilter(this);
+
+    // The two plots share the time axis: their plot areas get the same left and right edges (each chart lays
+    // out its own axis labels, which differ in width), so a bucket sits at the same x in both.
+    m_alignTimer = new QTimer(this);
+    m_alignTimer->setSingleShot(true);
+    m_alignTimer->setInterval(0);
+    connect(m_alignTimer, &QTimer::timeout, this, &StatsCharts::alignPlots);
+    for (QChart *chart : {m_invocations, m_duration})
+        connect(chart, &QChart::plotAreaChanged, this, [this] {
+            if (!m_plotsFixed)
+                m_alignTimer->start();
         });
-        connect(s, &QXYSeries::clicked, this, [this, s](const QPointF &p) {
-            emit runsRequested(filterFor(qRound(p.x()), s == m_errorRate ? QStringLiteral("ERROR") : QString()),
-                               {});
-        });
-    }
+    m_invocationsView->installEventFilter(this);
+    m_durationView->installEventFilter(this);
 
     m_rebuildTimer = new QTimer(this);
     m_rebuildTimer->setSingleShot(true);
@@ -261,6 +300,7 @@ void StatsCharts::rebuild()
     QList<QPointF> rate, p50, p95, p99, cold;
     ready.reserve(n);
     double maxMs = 0;
+    qint64 maxCold = 0;
     for (int r = 0; r < n; ++r) {
         const StatsBucket &b = m_model->bucketAt(r);
         ready << qreal(b.ready);
@@ -278,7 +318,8 @@ void StatsCharts::rebuild()
             maxMs = std::max(maxMs, b.p99);
         }
         if (b.coldStarts > 0)
-            cold << QPointF(r, std::isnan(b.p99) ? 0.0 : b.p99);
+            cold << QPointF(r, qreal(b.coldStarts));
+        maxCold = std::max(maxCold, b.coldStarts);
     }
     // Replace the values in place: the series, axes and legend stay, nothing flickers.
     auto fill = [n](QBarSet *set, const QList<qreal> &values) {
@@ -321,11 +362,16 @@ void StatsCharts::rebuild()
         axis->setStartValue(-0.5);
     }
     m_countAxis->setRange(0, niceCeiling(double(m_model->maxCount()), 5.0));
-    m_countAxis->setTickCount(6);
     m_countAxis->applyNiceNumbers();
+    const int ticks = m_compact ? 4 : 6;
+    m_countAxis->setTickCount(ticks);
     m_msAxis->setRange(0, niceCeiling(maxMs * 1.1, 1.0));
-    m_msAxis->setTickCount(6);
+    m_msAxis->setTickCount(ticks);
     m_msAxis->applyNiceNumbers();
+    m_coldAxis->setRange(0, niceCeiling(double(maxCold) * 1.15, 5.0));
+    m_coldAxis->setTickCount(ticks);
+    m_coldAxis->applyNiceNumbers();
+    unalignPlots(); // the labels may have another width now
 }
 
 void StatsCharts::updateSummary()
@@ -477,17 +523,91 @@ void StatsCharts::applyColors()
     m_coldStarts->setColor(coldColor);
     m_coldStarts->setBorderColor(base);
 
+    if (m_legend) {
+        auto key = [](const QColor &c, const QString &glyph, const QString &label) {
+            return QStringLiteral("<span style=\"color:%1\">%2</span>&nbsp;%3").arg(c.name(), glyph, label.toHtmlEscaped());
+        };
+        const QString square = QStringLiteral("\u25a0");
+        m_legend->setText(QStringList{key(ok, square, tr("succeeded")), key(input, square, tr("input error")),
+                                      key(function, square, tr("function error")),
+                                      key(system, square, tr("system error")),
+                                      key(ratePen.color(), QStringLiteral("\u2504"), tr("error rate")),
+                                      key(c50, QStringLiteral("\u2501"), tr("p50")),
+                                      key(c95, QStringLiteral("\u2501"), tr("p95")),
+                                      key(c99, QStringLiteral("\u2501"), tr("p99")),
+                                      key(coldColor, QStringLiteral("\u25b2"), tr("cold starts"))}
+                              .join(QStringLiteral(" &nbsp; ")));
+    }
+
     QPalette statePal = m_state->palette();
     statePal.setColor(QPalette::WindowText, dark ? QColor(0xff, 0x8a, 0x80) : QColor(0xb0, 0x1c, 0x1c));
     m_state->setPalette(statePal);
+}
+
+int StatsCharts::durationRowAt(const QPoint &viewportPos) const
+{
+    const QPointF scene = m_durationView->mapToScene(viewportPos);
+    if (!m_duration->plotArea().contains(scene))
+        return -1;
+    const int row = qRound(m_duration->mapToValue(scene, m_p50).x());
+    return row >= 0 && row < m_model->rowCount() ? row : -1;
+}
+
+void StatsCharts::unalignPlots()
+{
+    // Back to each chart's own layout; plotAreaChanged then aligns them again.
+    if (!m_alignTimer)
+        return;
+    m_plotsFixed = false;
+    m_invocations->setPlotArea(QRectF());
+    m_duration->setPlotArea(QRectF());
+    m_alignTimer->start();
+}
+
+void StatsCharts::alignPlots()
+{
+    const QRectF a = m_invocations->plotArea();
+    const QRectF b = m_duration->plotArea();
+    if (m_plotsFixed || a.isEmpty() || b.isEmpty())
+        return;
+    const qreal left = std::max(a.left(), b.left());
+    const qreal right = std::min(a.right(), b.right());
+    if (right - left < 20)
+        return;
+    m_plotsFixed = true;
+    m_invocations->setPlotArea(QRectF(left, a.top(), right - left, a.height()));
+    m_duration->setPlotArea(QRectF(left, b.top(), right - left, b.height()));
+}
+
+bool StatsCharts::eventFilter(QObject *watched, QEvent *event)
+{
+    if ((watched == m_invocationsView || watched == m_durationView) && event->type() == QEvent::Resize)
+        unalignPlots();
+    if (watched == m_durationView->viewport()) {
+        if (event->type() == QEvent::MouseMove) {
+            const int row = durationRowAt(static_cast<QMouseEvent *>(event)->position().toPoint());
+            if (row >= 0 && m_model->bucketAt(row).count > 0)
+                showTip(row);
+            else
+                QToolTip::hideText();
+        } else if (event->type() == QEvent::MouseButtonRelease
+                   && static_cast<QMouseEvent *>(event)->button() == Qt::LeftButton) {
+            const int row = durationRowAt(static_cast<QMouseEvent *>(event)->position().toPoint());
+            if (row >= 0 && m_model->bucketAt(row).count > 0)
+                emit runsRequested(filterFor(row, {}), {});
+        }
+    }
+    return QWidget::eventFilter(watched, event);
 }
 
 void StatsCharts::changeEvent(QEvent *event)
 {
     QWidget::changeEvent(event);
     if (event->type() == QEvent::PaletteChange || event->type() == QEvent::ApplicationPaletteChange
-        || event->type() == QEvent::FontChange)
+        || event->type() == QEvent::FontChange) {
         applyColors();
+        unalignPlots();
+    }
 }
 
 void StatsCharts::showEvent(QShowEvent *event)

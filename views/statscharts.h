@@ -60,6 +60,7 @@ protected:
     void changeEvent(QEvent *event) override;
     void showEvent(QShowEvent *event) override;
     void hideEvent(QHideEvent *event) override;
+    bool eventFilter(QObject *watched, QEvent *event) override;
 
 private:
     void scheduleRebuild();
@@ -67,6 +68,9 @@ private:
     void applyColors();
     void updateSummary();
     void showTip(int row);
+    int durationRowAt(const QPoint &viewportPos) const; // -1 outside the plot
+    void unalignPlots();
+    void alignPlots();
 
     Workspace *m_workspace = nullptr;
     models::StatsSeriesModel *m_model = nullptr;
@@ -96,6 +100,10 @@ private:
     QScatterSeries *m_coldStarts = nullptr;
     QCategoryAxis *m_durationX = nullptr;
     QValueAxis *m_msAxis = nullptr;
+    QValueAxis *m_coldAxis = nullptr;
+    QTimer *m_alignTimer = nullptr;
+    bool m_plotsFixed = false; // the plot areas are set by alignPlots (same left and right edges)
+    QLabel *m_legend = nullptr; // compact: a legend that wraps (the charts' own legends are hidden)
 };
 
 } // namespace dispatch::views

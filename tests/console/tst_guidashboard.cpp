@@ -23,6 +23,7 @@
 #include "tst_guisupport.h"
 
 #include <QPushButton>
+#include <QScrollArea>
 
 using namespace dispatch;
 using namespace dispatch::test;
@@ -288,6 +289,12 @@ void TestGuiDashboard::functionDetailPane()
         if (!std::isnan(model->bucketAt(r).p50))
             row = r;
     QVERIFY(row >= 0);
+    // The detail pane scrolls: bring the chart into view, as a user would, before clicking it.
+    for (QWidget *p = charts->parentWidget(); p; p = p->parentWidget())
+        if (auto *scroll = qobject_cast<QScrollArea *>(p)) {
+            scroll->ensureWidgetVisible(charts->durationView());
+            break;
+        }
     QTest::qWait(50);
     QTest::mouseClick(charts->durationView()->viewport(), Qt::LeftButton, {}, charts->durationPoint(row));
     QTRY_COMPARE_WITH_TIMEOUT(w->currentPage(), views::MainWindow::RunsPage, kGuiWaitMs);
