@@ -614,6 +614,7 @@ void StatsCharts::showEvent(QShowEvent *event)
 {
     QWidget::showEvent(event);
     m_model->setActive(true);
+    unalignPlots();
 }
 
 void StatsCharts::hideEvent(QHideEvent *event)
