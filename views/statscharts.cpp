@@ -13,6 +13,7 @@
 #include <QChartView>
 #include <QCursor>
 #include <QEvent>
+#include <QGraphicsLayout>
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLegendMarker>
@@ -561,7 +562,13 @@ void StatsCharts::unalignPlots()
     m_plotsFixed = false;
     m_invocations->setPlotArea(QRectF());
     m_duration->setPlotArea(QRectF());
-    m_alignTimer->start();
+    // Lay both out now, so the plots never show unaligned (the timer is the fallback while hidden).
+    for (QChart *chart : {m_invocations, m_duration})
+        if (QGraphicsLayout *l = chart->layout())
+            l->activate();
+    alignPlots();
+    if (!m_plotsFixed)
+        m_alignTimer->start();
 }
 
 void StatsCharts::alignPlots()

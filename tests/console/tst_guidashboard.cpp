@@ -154,10 +154,18 @@ void TestGuiDashboard::dashboardShowsRealRuns()
     const QString tip = charts->bucketText(busiest);
     QVERIFY2(tip.contains(QStringLiteral("%1 runs").arg(QLocale().toString(model->bucketAt(busiest).count))), qPrintable(tip));
 
+    // The two plots share the time axis: the same left and right edges, so a minute sits at the same x.
+    auto aligned = [charts] {
+        const QRectF a = charts->invocationsView()->chart()->plotArea();
+        const QRectF b = charts->durationView()->chart()->plotArea();
+        return qAbs(a.left() - b.left()) < 0.5 && qAbs(a.right() - b.right()) < 0.5;
+    };
+    QTRY_VERIFY2_WITH_TIMEOUT(aligned(), qPrintable(QStringLiteral("%1 %2 / %3 %4").arg(charts->invocationsView()->chart()->plotArea().left()).arg(charts->invocationsView()->chart()->plotArea().right()).arg(charts->durationView()->chart()->plotArea().left()).arg(charts->durationView()->chart()->plotArea().right())), 10000);
     views::applyTheme(views::Theme::Light);
     snap(w, QStringLiteral("panel-dashboard"));
     views::applyTheme(views::Theme::Dark);
     snap(w, QStringLiteral("panel-dashboard"));
+    QVERIFY(aligned()); // also right after a theme change (the labels were laid out again)
     views::applyTheme(views::Theme::Light);
 
     // Live: more runs finish while the page is shown; the charts follow without a model reset.
