@@ -79,7 +79,7 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
     split->addWidget(errorsBox);
     split->setStretchFactor(0, 3);
     split->setStretchFactor(1, 1);
-    errorsBox->setMinimumHeight(140);
+    errorsBox->setMinimumHeight(100);
     split->setSizes({470, 190});
     layout->addWidget(split, 1);
 

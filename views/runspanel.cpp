@@ -290,6 +290,15 @@ void RunsPanel::updateFunctionChoices()
 
 void RunsPanel::showFunction(const QString &function)
 {
+    // "The runs of this function" means all of them: a time range left from a chart click goes.
+    models::RunFilter f = m_workspace->runs()->filter();
+    if (f.from.isValid() || f.to.isValid()) {
+        f.from = {};
+        f.to = {};
+        f.functionName = function;
+        m_workspace->runs()->setFilter(f);
+        updateTimeRangeChip();
+    }
     if (!function.isEmpty() && m_function->findData(function) < 0)
         m_function->addItem(function, function);
     m_function->setCurrentIndex(std::max(0, m_function->findData(function)));

@@ -162,7 +162,7 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
     m_bars->attachAxis(m_countAxis);
     m_errorRate->attachAxis(m_invocationsX);
     m_errorRate->attachAxis(m_rateAxis);
-    m_invocationsView = makeView(m_invocations, this, compact ? 170 : 220);
+    m_invocationsView = makeView(m_invocations, this, compact ? 170 : 150);
     m_invocationsView->setObjectName(QStringLiteral("invocationsChart"));
     m_invocationsView->setAccessibleName(tr("Invocations per bucket by outcome, and the error rate"));
     layout->addWidget(m_invocationsView, 1);
@@ -200,7 +200,7 @@ StatsCharts::StatsCharts(Workspace *workspace, bool compact, QWidget *parent)
         s->attachAxis(m_durationX);
         s->attachAxis(s == m_coldStarts ? m_coldAxis : m_msAxis);
     }
-    m_durationView = makeView(m_duration, this, compact ? 170 : 220);
+    m_durationView = makeView(m_duration, this, compact ? 170 : 150);
     m_durationView->setObjectName(QStringLiteral("durationChart"));
     m_durationView->setAccessibleName(tr("Duration percentiles p50, p95, p99 with cold starts"));
     layout->addWidget(m_durationView, 1);
