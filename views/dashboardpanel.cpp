@@ -39,6 +39,24 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
     bar->addStretch(1);
     layout->addLayout(bar);
 
+    connect(m_function, &QComboBox::currentIndexChanged, this, [this] {
+        if (m_charts)
+            m_charts->setFunction(m_function->currentData().toString());
+    });
+    connect(workspace->functions(), &QAbstractItemModel::rowsInserted, this, &DashboardPanel::updateFunctionChoices);
+    connect(workspace->functions(), &QAbstractItemModel::rowsRemoved, this, &DashboardPanel::updateFunctionChoices);
+    connect(workspace->functions(), &QAbstractItemModel::modelReset, this, &DashboardPanel::updateFunctionChoices);
+    updateFunctionChoices();
+}
+
+void DashboardPanel::ensureBuilt()
+{
+    // The charts and the error table are made the first time the page is needed: a console that never opens
+    // the Dashboard pays nothing for it.
+    if (m_charts)
+        return;
+    auto *layout = static_cast<QVBoxLayout *>(this->layout());
+    Workspace *workspace = m_workspace;
     auto *split = new QSplitter(Qt::Vertical, this);
     split->setChildrenCollapsible(false);
     m_charts = new StatsCharts(workspace, false, split);
@@ -82,12 +100,10 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
     errorsBox->setMinimumHeight(100);
     split->setSizes({470, 190});
     layout->addWidget(split, 1);
+    if (isVisible())
+        split->show();
 
-    connect(m_function, &QComboBox::currentIndexChanged, this,
-            [this] { m_charts->setFunction(m_function->currentData().toString()); });
-    connect(workspace->functions(), &QAbstractItemModel::rowsInserted, this, &DashboardPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::rowsRemoved, this, &DashboardPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::modelReset, this, &DashboardPanel::updateFunctionChoices);
+    m_charts->setFunction(m_function->currentData().toString());
     connect(workspace, &Workspace::endpointChanged, this, [this] { m_errors->setClient(m_workspace->client()); });
     // The error groups follow the charts: same function and window, refreshed when the charts are.
     connect(m_charts->model(), &models::StatsSeriesModel::refreshed, this, &DashboardPanel::refreshErrors);
@@ -97,13 +113,39 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
     connect(m_errorTable, &QTableView::clicked, this, &DashboardPanel::openErrorGroup);
     connect(m_errorTable, &QTableView::activated, this, &DashboardPanel::openErrorGroup);
     connect(m_charts, &StatsCharts::runsRequested, this, &DashboardPanel::runsRequested);
-    updateFunctionChoices();
     updateErrorState();
+}
+
+StatsCharts *DashboardPanel::charts()
+{
+    ensureBuilt();
+    return m_charts;
+}
+
+models::ErrorGroupsModel *DashboardPanel::errorGroups()
+{
+    ensureBuilt();
+    return m_errors;
+}
+
+QTableView *DashboardPanel::errorTable()
+{
+    ensureBuilt();
+    return m_errorTable;
+}
+
+void DashboardPanel::showEvent(QShowEvent *event)
+{
+    Panel::showEvent(event);
+    ensureBuilt();
 }
 
 void DashboardPanel::activate()
 {
-    m_charts->model()->setActive(isVisible());
+    if (!isVisible())
+        return;
+    ensureBuilt();
+    m_charts->model()->setActive(true);
 }
 
 void DashboardPanel::showFunction(const QString &function)
@@ -139,6 +181,8 @@ void DashboardPanel::refreshErrors()
 
 void DashboardPanel::updateErrorState()
 {
+    if (!m_errorTable)
+        return;
     m_errorTable->setColumnHidden(models::ErrorGroupsModel::FunctionColumn, !m_errors->function().isEmpty());
     QString text;
     if (!m_errors->lastError().isEmpty())

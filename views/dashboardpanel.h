@@ -30,15 +30,20 @@ public:
     QString title() const override { return tr("Dashboard"); }
     void activate() override;
 
-    StatsCharts *charts() const { return m_charts; }
-    models::ErrorGroupsModel *errorGroups() const { return m_errors; }
-    QTableView *errorTable() const { return m_errorTable; }
+    // The page's parts (made on first use).
+    StatsCharts *charts();
+    models::ErrorGroupsModel *errorGroups();
+    QTableView *errorTable();
     void showFunction(const QString &function); // "" = every function
+
+protected:
+    void showEvent(QShowEvent *event) override;
 
 signals:
     void runsRequested(const dispatch::models::RunFilter &filter, const QString &needle);
 
 private:
+    void ensureBuilt();
     void updateFunctionChoices();
     void refreshErrors();
     void openErrorGroup(const QModelIndex &proxyIndex);
