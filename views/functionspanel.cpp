@@ -14,6 +14,7 @@
 #include "secretsmodel.h"
 #include "sourcearchive.h"
 #include "testpane.h"
+#include "statscharts.h"
 #include "validation.h"
 #include "workspace.h"
 
@@ -119,6 +120,11 @@ FunctionsView::FunctionsView(Workspace *workspace, Demo *demo, QWidget *parent)
     detailExtras()->addLayout(row);
     m_showRuns->setEnabled(false);
     m_code->setEnabled(false);
+    m_stats = new StatsCharts(workspace, true, this);
+    m_stats->setObjectName(QStringLiteral("functionStats"));
+    m_stats->hide();
+    detailExtras()->addWidget(m_stats);
+    connect(m_stats, &StatsCharts::runsRequested, this, &FunctionsView::runsFilterRequested);
 }
 
 QString FunctionsView::emptyText() const
@@ -151,6 +157,9 @@ void FunctionsView::currentChanged(const Json &object)
     m_showRuns->setEnabled(object.is_object());
     m_exec->setEnabled(object.is_object());
     m_code->setEnabled(object.is_object());
+    if (object.is_object())
+        m_stats->setFunction(jsonString(object, "name"));
+    m_stats->setVisible(object.is_object());
 }
 
 FunctionEditor *FunctionsView::openCode(const QString &function, const QString &revision)
@@ -362,6 +371,7 @@ FunctionsPanel::FunctionsPanel(Workspace *workspace, Demo *demo, QWidget *parent
     m_view = new FunctionsView(workspace, demo, this);
     addView(m_view, tr("Functions"));
     connect(m_view, &FunctionsView::showRunsRequested, this, &FunctionsPanel::showRunsRequested);
+    connect(m_view, &FunctionsView::runsFilterRequested, this, &FunctionsPanel::runsFilterRequested);
 }
 
 void FunctionsPanel::execFunction(const QString &function, const QString &input)

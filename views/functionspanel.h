@@ -6,6 +6,7 @@
 #include "execdialog.h"
 #include "formdialog.h"
 #include "resourceview.h"
+#include "runsmodel.h"
 
 #include <QPointer>
 
@@ -15,6 +16,7 @@ class QLabel;
 namespace dispatch::views {
 
 class Demo;
+class StatsCharts;
 class ExecDialog;
 class FormDialog;
 class FunctionEditor;
@@ -37,6 +39,7 @@ public:
     FormDialog *formDialog() const { return m_form; }
     ExecDialog *execDialog() const { return m_execDialog; }
     ExecDialog *openExec(const QString &function, const QString &input = {});
+    StatsCharts *statsCharts() const { return m_stats; }
 
 public slots:
     void createItem() override;
@@ -44,6 +47,7 @@ public slots:
 
 signals:
     void showRunsRequested(const QString &function);
+    void runsFilterRequested(const dispatch::models::RunFilter &filter, const QString &needle);
 
 protected:
     QList<QPair<QString, QString>> keyFields(const Json &object) const override;
@@ -60,6 +64,7 @@ private:
     QAction *m_code = nullptr;
     QAction *m_wizard = nullptr;
     QPushButton *m_showRuns = nullptr;
+    StatsCharts *m_stats = nullptr; // the selected function's run statistics
     QPointer<FormDialog> m_form;
     QPointer<ExecDialog> m_execDialog;
 };
@@ -74,6 +79,7 @@ public:
 
 signals:
     void showRunsRequested(const QString &function);
+    void runsFilterRequested(const dispatch::models::RunFilter &filter, const QString &needle);
 
 private:
     FunctionsView *m_view = nullptr;

@@ -8,6 +8,7 @@
 #include "contextstore.h"
 #include "commandpalette.h"
 #include "contextswitcher.h"
+#include "dashboardpanel.h"
 #include "demo.h"
 #include "eventspanel.h"
 #include "functionsmodel.h"
@@ -97,7 +98,8 @@ MainWindow::MainWindow(Workspace *workspace, models::ContextStore *contexts, mod
                 new EventsPanel(workspace, m_stack),
                 new ImagesPanel(workspace, m_demo, m_stack),
                 new SecretsPanel(workspace, m_stack),
-                new ServerPanel(workspace, localServer, log, m_stack)};
+                new ServerPanel(workspace, localServer, log, m_stack),
+                new DashboardPanel(workspace, m_stack)};
     for (int i = 0; i < m_panels.size(); ++i) {
         Panel *p = m_panels[i];
         m_stack->addWidget(p);
@@ -127,6 +129,13 @@ MainWindow::MainWindow(Workspace *workspace, models::ContextStore *contexts, mod
                 runsPanel()->showFunction(fn);
                 showPage(RunsPage);
             });
+    // A chart bucket or an error group (Dashboard, function detail pane): the Runs panel filtered to those runs.
+    auto showRuns = [this](const models::RunFilter &filter, const QString &needle) {
+        runsPanel()->showRuns(filter, needle);
+        showPage(RunsPage);
+    };
+    connect(dashboardPanel(), &DashboardPanel::runsRequested, this, showRuns);
+    connect(functionsPanel(), &FunctionsPanel::runsFilterRequested, this, showRuns);
     connect(static_cast<RunsPanel *>(m_panels[RunsPage]), &RunsPanel::rerunRequested, this,
             [this](const QString &fn, const QString &inputJson) {
                 showPage(FunctionsPage);
@@ -625,6 +634,10 @@ SecretsPanel *MainWindow::secretsPanel() const
 ServerPanel *MainWindow::serverPanel() const
 {
     return static_cast<ServerPanel *>(m_panels[ServerPage]);
+}
+DashboardPanel *MainWindow::dashboardPanel() const
+{
+    return static_cast<DashboardPanel *>(m_panels[DashboardPage]);
 }
 
 void MainWindow::focusFilter()

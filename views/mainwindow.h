@@ -1,4 +1,4 @@
-// The console window: navigation sidebar (Ctrl+1…7), the context strip, the panels, the status bar (context,
+// The console window: navigation sidebar (Ctrl+1…8), the context strip, the panels, the status bar (context,
 // connection, local server) and the menus (settings, context switcher, demo, shortcut cheat sheet).
 // SPDX-License-Identifier: GPL-3.0-or-later
 #pragma once
@@ -34,6 +34,7 @@ class EventsPanel;
 class ImagesPanel;
 class SecretsPanel;
 class ServerPanel;
+class DashboardPanel;
 
 class MainWindow : public QMainWindow
 {
@@ -48,6 +49,7 @@ public:
         ImagesPage,
         SecretsPage,
         ServerPage,
+        DashboardPage,
         PageCount
     };
 
@@ -71,6 +73,7 @@ public:
     SecretsPanel *secretsPanel() const;
     ServerPanel *serverPanel() const;
     CommandPalette *commandPalette() const { return m_palette; } // null until first shown
+    DashboardPanel *dashboardPanel() const;
 
     QString connectionText() const;
     QString localServerText() const;

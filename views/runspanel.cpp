@@ -77,6 +77,12 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     bar->addWidget(m_function);
     bar->addWidget(new QLabel(tr("Status:"), this));
     bar->addWidget(m_status);
+    m_timeRange = new QPushButton(this);
+    m_timeRange->setObjectName(QStringLiteral("runsTimeRange"));
+    m_timeRange->setFlat(true);
+    m_timeRange->setToolTip(tr("Only runs started in this time range; click to show every time"));
+    m_timeRange->hide();
+    bar->addWidget(m_timeRange);
     m_count = new QLabel(this);
     m_count->setObjectName(QStringLiteral("runsCount"));
     m_count->setForegroundRole(QPalette::PlaceholderText);
@@ -202,6 +208,13 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     connect(m_status, &QComboBox::currentIndexChanged, this, &RunsPanel::applyFilter);
     connect(m_table->selectionModel(), &QItemSelectionModel::selectionChanged, this, &RunsPanel::loadDetail);
     connect(m_newRuns, &QPushButton::clicked, this, &RunsPanel::jumpToLatest);
+    connect(m_timeRange, &QPushButton::clicked, this, [this] {
+        models::RunFilter f = m_workspace->runs()->filter();
+        f.from = {};
+        f.to = {};
+        m_workspace->runs()->setFilter(f);
+        updateTimeRangeChip();
+    });
     connect(m_rerun, &QPushButton::clicked, this, [this] {
         if (!m_run.is_object())
             return;
@@ -301,9 +314,54 @@ void RunsPanel::updateFunctionChoices()
 
 void RunsPanel::showFunction(const QString &function)
 {
+    // "The runs of this function" means all of them: a time range left from a chart click goes.
+    models::RunFilter f = m_workspace->runs()->filter();
+    if (f.from.isValid() || f.to.isValid()) {
+        f.from = {};
+        f.to = {};
+        f.functionName = function;
+        m_workspace->runs()->setFilter(f);
+        updateTimeRangeChip();
+    }
     if (!function.isEmpty() && m_function->findData(function) < 0)
         m_function->addItem(function, function);
     m_function->setCurrentIndex(std::max(0, m_function->findData(function)));
+}
+
+void RunsPanel::showRuns(const models::RunFilter &filter, const QString &needle)
+{
+    {
+        QSignalBlocker blockFunction(m_function);
+        QSignalBlocker blockStatus(m_status);
+        if (!filter.functionName.isEmpty() && m_function->findData(filter.functionName) < 0)
+            m_function->addItem(filter.functionName, filter.functionName);
+        m_function->setCurrentIndex(std::max(0, m_function->findData(filter.functionName)));
+        m_status->setCurrentIndex(std::max(0, m_status->findData(filter.status)));
+    }
+    m_workspace->runs()->setFilter(filter);
+    m_filter->setText(needle);
+    updateTimeRangeChip();
+}
+
+void RunsPanel::updateTimeRangeChip()
+{
+    const models::RunFilter f = m_workspace->runs()->filter();
+    if (!f.from.isValid() && !f.to.isValid()) {
+        m_timeRange->hide();
+        return;
+    }
+    const QDateTime from = f.from.toLocalTime();
+    const QDateTime to = f.to.toLocalTime();
+    const bool sameDay = from.isValid() && to.isValid() && from.date() == to.addSecs(-1).date();
+    const QString fmt = QStringLiteral("yyyy-MM-dd HH:mm:ss");
+    const QString text = sameDay ? tr("%1 %2 \u2013 %3").arg(from.toString(QStringLiteral("yyyy-MM-dd")),
+                                                           from.toString(QStringLiteral("HH:mm:ss")),
+                                                           to.toString(QStringLiteral("HH:mm:ss")))
+                                 : tr("%1 \u2013 %2").arg(from.isValid() ? from.toString(fmt) : tr("any time"),
+                                                         to.isValid() ? to.toString(fmt) : tr("now"));
+    m_timeRange->setText(tr("Started %1  \u2715").arg(text));
+    m_timeRange->setAccessibleName(tr("Time range %1; activate to show every time").arg(text));
+    m_timeRange->show();
 }
 
 void RunsPanel::applyFilter()

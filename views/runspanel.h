@@ -5,6 +5,7 @@
 #pragma once
 
 #include "panel.h"
+#include "runsmodel.h"
 
 #include <QPersistentModelIndex>
 
@@ -41,6 +42,10 @@ public:
     bool selectRun(const QString &runId);
     nlohmann::json shownRun() const { return m_run; }
     void showFunction(const QString &function); // filter by a function ("" = all)
+    // Shows exactly these runs (function, status, start time range; e.g. one minute of the dashboard) and puts
+    // `needle` in the text filter. The time range shows as a chip until cleared.
+    void showRuns(const models::RunFilter &filter, const QString &needle = {});
+    QPushButton *timeRangeChip() const { return m_timeRange; }
 
 signals:
     void rerunRequested(const QString &function, const QString &inputJson);
@@ -52,6 +57,7 @@ private:
     void jumpToLatest();
     void updateFunctionChoices();
     void updateEmptyState();
+    void updateTimeRangeChip();
 
     Workspace *m_workspace = nullptr;
     ResourceFilterProxy *m_proxy = nullptr;
@@ -60,6 +66,7 @@ private:
     QComboBox *m_function = nullptr;
     QComboBox *m_status = nullptr;
     QPushButton *m_newRuns = nullptr;
+    QPushButton *m_timeRange = nullptr;
     QLabel *m_empty = nullptr;
     QLabel *m_count = nullptr;
     int m_newCount = 0;

@@ -253,7 +253,8 @@ void TestGui::snapAll(const QString &suffix)
     Q_UNUSED(suffix)
     auto *w = window();
     const char *names[] = {"panel-functions", "panel-runs", "panel-apis", "panel-events", "panel-images",
-                           "panel-secrets", "panel-server"};
+                           "panel-secrets", "panel-server", "panel-dashboard-walkthrough"};
+    static_assert(std::size(names) == views::MainWindow::PageCount, "a screenshot name per page");
     // The log with a search, so the highlight shows.
     w->serverPanel()->filterEdit()->setText(QStringLiteral("READY"));
     for (int i = 0; i < views::MainWindow::PageCount; ++i) {
