@@ -667,6 +667,8 @@ QList<ShortcutEntry> MainWindow::shortcuts() const
     out.append({tables, QKeySequence::Delete, tr("Delete the selected items (one confirmation)")});
     out.append({tables, QKeySequence::Refresh, tr("Refresh")});
     out.append({tables, QKeySequence(Qt::CTRL | Qt::Key_R), tr("Functions: run the selected function")});
+    out.append({tables, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), tr("Functions: open the code editor")});
+    out.append({tables, QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_N), tr("Functions: new function from a template")});
     const QString logs = tr("Server log");
     out.append({logs, QKeySequence::Find, tr("Search the log")});
     out.append({logs, QKeySequence::FindNext, tr("Next match")});

@@ -235,24 +235,27 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     });
 
     // The scroll anchor: rows inserted above the viewport push the scroll value by as many rows, so what the
-    // reader looks at stays put; the count goes to the "N new runs" button.
+    // reader looks at stays put; the count goes to the "N new runs" button. The proxy sorts, so a live run that
+    // started a moment before others already shown lands below the top: any insert above the first visible row
+    // (not only at row 0) moves the view.
     connect(m_proxy, &QAbstractItemModel::rowsAboutToBeInserted, this, [this](const QModelIndex &, int first, int) {
-        m_wasAtTop = first == 0 && m_table->verticalScrollBar()->value() == 0 && m_newCount == 0;
+        m_topBefore = m_table->verticalScrollBar()->value(); // per-item scrolling: the first visible row
+        m_wasAtTop = m_topBefore == 0 && m_newCount == 0;
+        Q_UNUSED(first)
     });
     connect(m_proxy, &QAbstractItemModel::rowsInserted, this, [this](const QModelIndex &, int first, int last) {
         updateEmptyState();
-        if (first != 0)
-            return;
         const int count = last - first + 1;
         const bool selected = m_table->selectionModel()->hasSelection();
         if (m_wasAtTop && !selected)
             return; // at the top and reading nothing in particular: the newest simply appear
+        if (first > m_topBefore)
+            return; // below the first visible row (a page at the end, or a run among those on screen)
         QScrollBar *sb = m_table->verticalScrollBar();
         const int value = sb->value();
-        if (!m_wasAtTop || selected) {
-            sb->setMaximum(sb->maximum() + count);
-            sb->setValue(value + count);
-        }
+        sb->setMaximum(sb->maximum() + count);
+        sb->setValue(value + count);
+        m_topBefore += count; // several ranges of one change arrive one after the other
         m_newCount += count;
         m_newRuns->setText(m_newCount == 1 ? tr("\u2191 1 new run \u2014 jump to latest")
                                            : tr("\u2191 %1 new runs \u2014 jump to latest").arg(m_newCount));

@@ -71,6 +71,7 @@ private:
     QLabel *m_count = nullptr;
     int m_newCount = 0;
     bool m_wasAtTop = true;
+    int m_topBefore = 0; // the first visible row before an insert
 
     // Detail
     QLabel *m_detailTitle = nullptr;
