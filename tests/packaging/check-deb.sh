@@ -270,19 +270,6 @@ else
     fi
 fi
 
-section "install, remove and purge with dpkg in a throw-away overlay of this machine"
-if [ "${DISPATCH_PACKAGING_NO_INSTALL_TEST:-}" = 1 ]; then
-    echo "SKIP: DISPATCH_PACKAGING_NO_INSTALL_TEST=1"
-else
-    bash "$(dirname "${BASH_SOURCE[0]}")/install-in-overlay.sh" "$deb" "$tmp/overlay"
-    rc=$?
-    if [ "$rc" -eq 77 ]; then
-        echo "(the install test was skipped; everything else still counts)"
-    elif [ "$rc" -ne 0 ]; then
-        fail "the install test in the overlay"
-    fi
-fi
-
 echo
 if [ "$failures" -ne 0 ]; then
     echo "packaging.deb: $failures check(s) failed"
