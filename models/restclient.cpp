@@ -185,20 +185,28 @@ void RestClient::send(const QByteArray &method, const QString &path, const QByte
             reasons << e.errorString();
         reply->setProperty(kSslErrorsProperty, reasons);
     });
-    if (context) // the caller is gone: nobody wants the answer any more
-        connect(context, &QObject::destroyed, reply, &QNetworkReply::abort);
+    // The caller is gone: nobody wants the answer any more. `destroyed` comes from ~QWidget/~QObject while the
+    // guard still points at the half-destroyed object, and the abort finishes the reply synchronously, so the
+    // flag (not the guard) is what keeps the callback from running on it.
+    auto cancelled = std::make_shared<bool>(false);
+    if (context)
+        connect(context, &QObject::destroyed, reply, [reply, cancelled] {
+            *cancelled = true;
+            reply->abort();
+        });
     const quint64 generation = m_generation;
     connect(reply, &QNetworkReply::finished, this,
-            [this, reply, guard, hasContext, generation, path, callback = std::move(callback)] {
+            [this, reply, guard, hasContext, cancelled, generation, path, callback = std::move(callback)] {
                 reply->deleteLater();
                 const ApiResult result = resultFrom(reply, m_endpoint, reply->property(kTimedOutProperty).toBool());
                 if (generation == m_generation)
                     noteOutcome(result);
                 if (generation == m_generation && result.status == 401)
                     emit unauthorized();
-                if (result.networkFailure && !(hasContext && !guard))
+                const bool wanted = !*cancelled && (!hasContext || guard);
+                if (result.networkFailure && wanted)
                     emit requestFailed(path, result.errorMessage);
-                if (callback && (!hasContext || guard))
+                if (callback && wanted)
                     callback(result);
             });
 }

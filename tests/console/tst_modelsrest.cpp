@@ -15,6 +15,13 @@
 using namespace dispatch::test;
 using namespace dispatch::models;
 
+// Emits destroyed() from its own destructor, before ~QObject, as ~QWidget does.
+class EmitsDestroyedEarly : public QObject
+{
+public:
+    ~EmitsDestroyedEarly() override { emit destroyed(this); }
+};
+
 class TestModelsRest : public QObject
 {
     Q_OBJECT
@@ -137,10 +144,18 @@ private slots:
         bool deadCalled = false;
         client.get(QStringLiteral("/v1/function"), context, [&](const ApiResult &) { deadCalled = true; });
         delete context;
+        // A widget emits destroyed() from ~QWidget, while a QPointer to it is still set (a plain QObject clears
+        // its pointers first): the aborted request must not call back into the half-destroyed object.
+        auto *widgetLike = new EmitsDestroyedEarly;
+        bool halfDeadCalled = false;
+        client.get(QStringLiteral("/v1/function"), widgetLike, [&](const ApiResult &) { halfDeadCalled = true; });
+        delete widgetLike;
+        QVERIFY(!halfDeadCalled);
         bool liveCalled = false;
         client.get(QStringLiteral("/v1/function"), this, [&](const ApiResult &) { liveCalled = true; });
         QTRY_VERIFY_WITH_TIMEOUT(liveCalled, kWaitMs);
         QVERIFY(!deadCalled);
+        QVERIFY(!halfDeadCalled);
 
         // With no context at all the callback always runs.
         bool plainCalled = false;
