@@ -235,9 +235,9 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     });
 
     // The scroll anchor: rows inserted above the viewport push the scroll value by as many rows, so what the
-    // reader looks at stays put; the count goes to the "N new runs" button. The proxy sorts, so a live run that
-    // started a moment before others already shown lands below the top: any insert above the first visible row
-    // (not only at row 0) moves the view.
+    // reader looks at stays put; the count goes to the "N new runs" button. Live runs arrive at row 0 and pages
+    // at the end; any insert at or above the first visible row moves the view, so the rule holds whatever the
+    // model's insert position.
     connect(m_proxy, &QAbstractItemModel::rowsAboutToBeInserted, this, [this](const QModelIndex &, int first, int) {
         m_topBefore = m_table->verticalScrollBar()->value(); // per-item scrolling: the first visible row
         m_wasAtTop = m_topBefore == 0 && m_newCount == 0;

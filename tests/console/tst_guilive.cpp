@@ -78,9 +78,11 @@ void TestGuiLive::runStreamKeepsSelection()
     auto *runs = ws()->runs();
     DispatchClient api = localClient(*m_console);
 
-    // A few runs to select one of.
+    // More runs than the table shows at once, to select one of. (With fewer, everything fits, the table cannot
+    // scroll past its last page, and the rows that arrive on top necessarily push the selection down: how far
+    // depends on the window's height, which made this test fail when a page raised the window's minimum size.)
     QString selected;
-    for (int i = 0; i < 30; ++i) {
+    for (int i = 0; i < 120; ++i) {
         auto r = api.post(QStringLiteral("/v1/runs?functionName=echo"), {{"blocking", true}, {"input", {{"name", i}}}});
         QCOMPARE(r.status, 200);
         if (i == 10)
@@ -88,6 +90,7 @@ void TestGuiLive::runStreamKeepsSelection()
     }
     QTRY_VERIFY_WITH_TIMEOUT(runs->rowOfRun(selected) >= 0, kGuiWaitMs);
     QVERIFY(panel->selectRun(selected));
+    QVERIFY2(panel->table()->verticalScrollBar()->maximum() > 0, "the table must be scrollable for this test");
     QCOMPARE(panel->selectedRunId(), selected);
     const QRect before = panel->table()->visualRect(panel->table()->selectionModel()->selectedRows().first());
 
