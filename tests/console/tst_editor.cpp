@@ -11,11 +11,16 @@
 #include <QLineEdit>
 #include <QListWidget>
 #include <QPlainTextEdit>
+#include <QProcess>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QTableView>
 #include <QTemporaryDir>
 #include <QTest>
+
+#include <csignal>
+#include <sys/types.h>
+#include <unistd.h>
 
 #include "codeeditor.h"
 #include "functioneditor.h"
@@ -67,6 +72,7 @@ private slots:
     void stackTraceJumpsIntoTheCode();
     void filesFindAndReplace();
     void draftSurvivesTheWindowGoingAway();
+    void draftSurvivesAKilledConsole();
     void inputSchemaGivesInputError();
     // Before the screenshots on purpose: a run's detail request that was still pending when the Runs panel was
     // destroyed used to call back into the half-destroyed panel and corrupt the heap (RestClient fix; see
@@ -445,6 +451,33 @@ void TestEditor::draftSurvivesTheWindowGoingAway()
     QVERIFY(QDir(dir).entryList(QDir::Files).isEmpty());
 }
 
+// The real thing: another console process (this executable in its child mode, attached to this console's
+// server) edits the function, autosaves, and is killed with SIGKILL; opening the function here restores the text.
+void TestEditor::draftSurvivesAKilledConsole()
+{
+    if (auto *e = editor())
+        delete e; // this console's editor: the draft must come from the killed one
+    const QString dir = views::FunctionEditor::draftDirectory();
+    QVERIFY(QDir(dir).entryList(QDir::Files).isEmpty());
+    QProcess child;
+    QProcessEnvironment env = QProcessEnvironment::systemEnvironment();
+    env.insert(QStringLiteral("QT_QPA_PLATFORM"), QStringLiteral("offscreen"));
+    child.setProcessEnvironment(env);
+    child.setProcessChannelMode(QProcess::ForwardedErrorChannel);
+    child.start(QCoreApplication::applicationFilePath(), {QStringLiteral("--draft-child"), m_dir.path()});
+    QVERIFY(child.waitForStarted());
+    QVERIFY(child.waitForFinished(kGuiWaitMs));
+    QCOMPARE(child.exitStatus(), QProcess::CrashExit); // it died by SIGKILL, after its autosave
+    QVERIFY(!QDir(dir).entryList(QDir::Files).isEmpty());
+    auto *again = openEditor();
+    QVERIFY(again);
+    QTRY_VERIFY_WITH_TIMEOUT(again->isLoaded(), kGuiWaitMs);
+    QVERIFY(again->restoredDraft());
+    QVERIFY(again->editor()->text().contains(QStringLiteral("# typed in the console that was killed")));
+    again->revertChanges();
+    QVERIFY(QDir(dir).entryList(QDir::Files).isEmpty());
+}
+
 void TestEditor::inputSchemaGivesInputError()
 {
     auto *fv = window()->functionsPanel()->view();
@@ -502,5 +535,42 @@ void TestEditor::screenshotsLightAndDark()
     views::applyTheme(views::Theme::Light);
 }
 
-QTEST_MAIN(TestEditor)
+// Child mode for draftSurvivesAKilledConsole: a second console on the test's data dir (it attaches to the
+// running server), opens the function, types, waits for the autosave, and kills itself without any clean-up.
+static int runDraftChild(const QString &base)
+{
+    app::ConsoleApplication::setUpApplication(base);
+    views::FunctionEditor::setDraftDirectory(base + QStringLiteral("/drafts"));
+    app::ConsoleApplication console;
+    QString error;
+    if (!startConsole(console, base + QStringLiteral("/console"), &error)) {
+        qCritical("draft child: %s", qPrintable(error));
+        return 2;
+    }
+    if (!QTest::qWaitFor([&] { return console.workspace()->functions()->rowOf(kFunction) >= 0; }, kGuiWaitMs))
+        return 3;
+    auto *fv = console.window()->functionsPanel()->view();
+    fv->selectName(kFunction);
+    views::FunctionEditor *e = fv->openCode(kFunction);
+    if (!e || !QTest::qWaitFor([&] { return e->isLoaded(); }, kGuiWaitMs))
+        return 4;
+    e->editor()->append(QStringLiteral("# typed in the console that was killed\n"));
+    const QString dir = views::FunctionEditor::draftDirectory();
+    if (!QTest::qWaitFor([&] { return !QDir(dir).entryList(QDir::Files).isEmpty(); }, kGuiWaitMs))
+        return 5;
+    ::kill(::getpid(), SIGKILL);
+    return 6;
+}
+
+int main(int argc, char *argv[])
+{
+    QApplication app(argc, argv);
+    const QStringList args = QCoreApplication::arguments();
+    if (args.size() >= 3 && args.at(1) == QLatin1String("--draft-child"))
+        return runDraftChild(args.at(2));
+    QTEST_SET_MAIN_SOURCE_PATH
+    TestEditor test;
+    return QTest::qExec(&test, argc, argv);
+}
+
 #include "tst_editor.moc"
