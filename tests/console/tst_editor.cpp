@@ -36,6 +36,7 @@
 #include "runspanel.h"
 #include "testpane.h"
 #include "tst_guisupport.h"
+#include "tst_modelssupport.h"
 
 using namespace dispatch;
 using namespace dispatch::test;
@@ -73,6 +74,7 @@ private slots:
     void filesFindAndReplace();
     void draftSurvivesTheWindowGoingAway();
     void draftSurvivesAKilledConsole();
+    void plainDispatchOpensReadOnly();
     void inputSchemaGivesInputError();
     // Before the screenshots on purpose: a run's detail request that was still pending when the Runs panel was
     // destroyed used to call back into the half-destroyed panel and corrupt the heap (RestClient fix; see
@@ -476,6 +478,37 @@ void TestEditor::draftSurvivesAKilledConsole()
     QVERIFY(again->editor()->text().contains(QStringLiteral("# typed in the console that was killed")));
     again->revertChanges();
     QVERIFY(QDir(dir).entryList(QDir::Files).isEmpty());
+}
+
+// Against a plain Dispatch server (a stand-in answering as Solo does: its /healthz, 404 for our extensions)
+// the editor opens read-only and says why; nothing can be saved from it.
+void TestEditor::plainDispatchOpensReadOnly()
+{
+    const QByteArray function = R"({"name":"solo-fn","image":"python3","handler":"hello.handle","status":"READY",)"
+                                R"("faasId":"6f1c3a2e-1111-4222-8333-444455556666","kind":"Function"})";
+    FakeHttpServer solo([&](const QByteArray &, const QByteArray &target) -> std::pair<int, QByteArray> {
+        if (target.startsWith("/healthz"))
+            return {200, R"({"version":{"version":"v0.1.19","commit":"x","buildDate":"","goVersion":"go1.10.3","compiler":"gc","platform":"linux/amd64"}})"};
+        if (target == "/v1/function/solo-fn")
+            return {200, function};
+        return {404, R"({"code":404,"message":"resource does not exist"})"};
+    });
+    views::Workspace remote;
+    models::Endpoint endpoint;
+    endpoint.baseUrl = QUrl(solo.base());
+    remote.setEndpoint(endpoint);
+    views::FunctionEditor *e = views::FunctionEditor::openFor(&remote, QStringLiteral("solo-fn"), {}, nullptr);
+    QVERIFY(e);
+    QTRY_VERIFY_WITH_TIMEOUT(e->isLoaded(), kGuiWaitMs);
+    QVERIFY(!e->isSourceAvailable());
+    QVERIFY2(e->readOnlyReason().contains(QStringLiteral("Edit\u2026")), qPrintable(e->readOnlyReason()));
+    QVERIFY(e->editor()->isReadOnly());
+    QVERIFY(!e->saveButton()->isEnabled());
+    // The function's handler is shown (not "required"), and no revision button offers a way back.
+    QCOMPARE(e->findChild<QLineEdit *>(QStringLiteral("editorHandler"))->text(), QStringLiteral("hello.handle"));
+    QVERIFY(!e->findChild<QPushButton *>(QStringLiteral("backToCurrent"))->isVisible());
+    snap(e, QStringLiteral("editor-plain-dispatch"));
+    delete e;
 }
 
 void TestEditor::inputSchemaGivesInputError()

@@ -152,6 +152,7 @@ FunctionEditor::FunctionEditor(Workspace *workspace, const QString &function, QW
     m_restore->setObjectName(QStringLiteral("restoreRevision"));
     m_restore->setToolTip(tr("Save this revision's code as a new revision of the function"));
     auto *backToCurrent = new QPushButton(tr("Back to the current code"), m_bannerBox);
+    backToCurrent->setObjectName(QStringLiteral("backToCurrent"));
     bannerRow->addWidget(m_banner, 1);
     bannerRow->addWidget(m_restore);
     bannerRow->addWidget(backToCurrent);
@@ -325,6 +326,11 @@ void FunctionEditor::loadSource()
         m_banner->setText(why);
         styleBanner();
         m_restore->hide();
+        // Nothing to go back to, and the handler is the function's own (no files to derive it from).
+        if (auto *back = m_bannerBox->findChild<QPushButton *>(QStringLiteral("backToCurrent")))
+            back->hide();
+        m_handler->setText(jsonString(m_functionJson, "handler"));
+        m_handlerInfo->setText(tr("The function's handler (read-only: the server does not return the files)."));
         m_bannerBox->show();
         updateActions();
         emit sourceLoaded();
