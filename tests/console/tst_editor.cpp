@@ -104,14 +104,7 @@ void TestEditor::initTestCase()
     QString error;
     QVERIFY2(startConsole(*m_console, m_dir.path() + QStringLiteral("/console"), &error), qPrintable(error));
     DispatchClient api = localClient(*m_console);
-    auto r = api.post(QStringLiteral("/v1/baseimage"), {{"name", "python3-base"},
-                                                        {"dockerUrl", "dispatchframework/python3-base:0.0.13"},
-                                                        {"language", "python3"}});
-    QVERIFY2(r.status == 201 || r.status == 409, r.body.constData());
-    r = api.post(QStringLiteral("/v1/image"), {{"name", "python3"}, {"baseImageName", "python3-base"}});
-    QVERIFY2(r.status == 201 || r.status == 409, r.body.constData());
-    QCOMPARE(api.waitForStatus(QStringLiteral("/v1/image/python3"), {}, std::chrono::minutes(5)).value("status", ""),
-             std::string("READY"));
+    QVERIFY2(seedPython(api, &error), qPrintable(error)); // python3-base and python3, READY
     QTRY_VERIFY_WITH_TIMEOUT(views::jsonString(ws()->images()->object(QStringLiteral("python3")), "status")
                                  == QLatin1String("READY"),
                              kGuiWaitMs);

@@ -19,6 +19,7 @@
 #include "serverpanel.h"
 #include "contextbanner.h"
 #include "tst_guisupport.h"
+#include "tst_modelssupport.h"
 
 using namespace dispatch;
 using namespace dispatch::test;
@@ -52,14 +53,7 @@ void TestGuiLive::initTestCase()
 
     // Set-up through the API (the walkthrough test covers doing this through the widgets).
     DispatchClient api = localClient(*m_console);
-    auto r = api.post(QStringLiteral("/v1/baseimage"), {{"name", "python3-base"},
-                                                        {"dockerUrl", "dispatchframework/python3-base:0.0.13"},
-                                                        {"language", "python3"}});
-    QVERIFY2(r.status == 201 || r.status == 409, r.body.constData());
-    r = api.post(QStringLiteral("/v1/image"), {{"name", "python3"}, {"baseImageName", "python3-base"}});
-    QVERIFY2(r.status == 201 || r.status == 409, r.body.constData());
-    QCOMPARE(api.waitForStatus(QStringLiteral("/v1/image/python3"), {}, std::chrono::minutes(5)).value("status", ""),
-             std::string("READY"));
+    QVERIFY2(seedPython(api, &error), qPrintable(error)); // python3-base and python3, READY
     const Json fn = api.createFunction(QStringLiteral("echo"), QStringLiteral("python3"), QStringLiteral("python3/hello.py"),
                                        QStringLiteral("hello.handle"));
     QCOMPARE(fn.value("status", ""), std::string("READY"));
