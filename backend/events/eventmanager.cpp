@@ -1314,84 +1314,45 @@ struct EventManager::Impl : std::enable_shared_from_this<EventManager::Impl>
         if (parts.size() > 4)
             return reply(ApiError::notFound("resource does not exist"));
 
-        if (resource == "subscriptions") {
+        // Subscriptions, driver types and drivers share one shape: /<resource> (GET list, POST create) and
+        // /<resource>/<name> (GET, PUT, DELETE); only the parser, the path parameter and the handlers differ.
+        const auto crud = [&](const char *nameParam, auto parse, auto listFn, auto createFn, auto getFn, auto updateFn,
+                              auto deleteFn) {
             if (parts.size() == 3) {
                 if (method == bhttp::verb::get)
-                    return listSubscriptions(org, std::move(reply));
+                    return (this->*listFn)(org, std::move(reply));
                 if (method == bhttp::verb::post) {
-                    auto m = wire::parseSubscription(req.body());
+                    auto m = parse(req.body());
                     if (!m)
                         return reply(fromValidation(m.error()));
-                    return createSubscription(org, std::move(*m), std::move(reply));
+                    return (this->*createFn)(org, std::move(*m), std::move(reply));
                 }
                 return notAllowed("GET POST");
             }
-            if (!checkName("subscriptionName", parts[3]))
+            if (!checkName(nameParam, parts[3]))
                 return;
             if (method == bhttp::verb::get)
-                return getSubscription(org, parts[3], std::move(reply));
+                return (this->*getFn)(org, parts[3], std::move(reply));
             if (method == bhttp::verb::put) {
-                auto m = wire::parseSubscription(req.body());
+                auto m = parse(req.body());
                 if (!m)
                     return reply(fromValidation(m.error()));
-                return updateSubscription(org, parts[3], std::move(*m), std::move(reply));
+                return (this->*updateFn)(org, parts[3], std::move(*m), std::move(reply));
             }
             if (method == bhttp::verb::delete_)
-                return deleteSubscription(org, parts[3], std::move(reply));
+                return (this->*deleteFn)(org, parts[3], std::move(reply));
             return notAllowed("DELETE GET PUT");
-        }
-        if (resource == "drivertypes") {
-            if (parts.size() == 3) {
-                if (method == bhttp::verb::get)
-                    return listDriverTypes(org, std::move(reply));
-                if (method == bhttp::verb::post) {
-                    auto m = wire::parseEventDriverType(req.body());
-                    if (!m)
-                        return reply(fromValidation(m.error()));
-                    return createDriverType(org, std::move(*m), std::move(reply));
-                }
-                return notAllowed("GET POST");
-            }
-            if (!checkName("driverTypeName", parts[3]))
-                return;
-            if (method == bhttp::verb::get)
-                return getDriverType(org, parts[3], std::move(reply));
-            if (method == bhttp::verb::put) {
-                auto m = wire::parseEventDriverType(req.body());
-                if (!m)
-                    return reply(fromValidation(m.error()));
-                return updateDriverType(org, parts[3], std::move(*m), std::move(reply));
-            }
-            if (method == bhttp::verb::delete_)
-                return deleteDriverType(org, parts[3], std::move(reply));
-            return notAllowed("DELETE GET PUT");
-        }
-        if (resource == "drivers") {
-            if (parts.size() == 3) {
-                if (method == bhttp::verb::get)
-                    return listDrivers(org, std::move(reply));
-                if (method == bhttp::verb::post) {
-                    auto m = wire::parseEventDriver(req.body());
-                    if (!m)
-                        return reply(fromValidation(m.error()));
-                    return createDriver(org, std::move(*m), std::move(reply));
-                }
-                return notAllowed("GET POST");
-            }
-            if (!checkName("driverName", parts[3]))
-                return;
-            if (method == bhttp::verb::get)
-                return getDriver(org, parts[3], std::move(reply));
-            if (method == bhttp::verb::put) {
-                auto m = wire::parseEventDriver(req.body());
-                if (!m)
-                    return reply(fromValidation(m.error()));
-                return updateDriver(org, parts[3], std::move(*m), std::move(reply));
-            }
-            if (method == bhttp::verb::delete_)
-                return deleteDriver(org, parts[3], std::move(reply));
-            return notAllowed("DELETE GET PUT");
-        }
+        };
+        if (resource == "subscriptions")
+            return crud("subscriptionName", wire::parseSubscription, &Impl::listSubscriptions,
+                        &Impl::createSubscription, &Impl::getSubscription, &Impl::updateSubscription,
+                        &Impl::deleteSubscription);
+        if (resource == "drivertypes")
+            return crud("driverTypeName", wire::parseEventDriverType, &Impl::listDriverTypes, &Impl::createDriverType,
+                        &Impl::getDriverType, &Impl::updateDriverType, &Impl::deleteDriverType);
+        if (resource == "drivers")
+            return crud("driverName", wire::parseEventDriver, &Impl::listDrivers, &Impl::createDriver,
+                        &Impl::getDriver, &Impl::updateDriver, &Impl::deleteDriver);
         reply(ApiError::notFound("resource does not exist"));
     }
 
