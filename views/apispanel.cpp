@@ -212,18 +212,6 @@ void ApisView::sendTryIt()
     });
 }
 
-void ApisView::createItem()
-{
-    openForm(Json());
-}
-
-void ApisView::editItem()
-{
-    const Json o = currentObject();
-    if (o.is_object())
-        openForm(o);
-}
-
 void ApisView::openForm(const Json &existingIn)
 {
     // Reading a null document throws in nlohmann::json: a new item starts from an empty object.

@@ -35,8 +35,6 @@ public:
     QPlainTextEdit *tryBody() const { return m_body; }
 
 public slots:
-    void createItem() override;
-    void editItem() override;
     void sendTryIt();
 
 protected:
@@ -45,7 +43,7 @@ protected:
     void currentChanged(const Json &object) override;
 
 private:
-    void openForm(const Json &existing);
+    void openForm(const Json &existing) override;
 
     QPointer<FormDialog> m_form;
     QLabel *m_url = nullptr;

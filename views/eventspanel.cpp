@@ -164,18 +164,6 @@ QStringList EventResourceView::dependantsOf(const QString &name) const
     return m_kind == Kind::DriverType ? workspace()->usersOfDriverType(name) : QStringList();
 }
 
-void EventResourceView::createItem()
-{
-    openForm(Json());
-}
-
-void EventResourceView::editItem()
-{
-    const Json o = currentObject();
-    if (o.is_object())
-        openForm(o);
-}
-
 void EventResourceView::openForm(const Json &existingIn)
 {
     // Reading a null document throws in nlohmann::json: a new item starts from an empty object.

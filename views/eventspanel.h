@@ -28,8 +28,6 @@ public:
     Kind kind() const { return m_kind; }
 
 public slots:
-    void createItem() override;
-    void editItem() override;
 
 protected:
     QList<QPair<QString, QString>> keyFields(const Json &object) const override;
@@ -37,7 +35,7 @@ protected:
     QString emptyText() const override;
 
 private:
-    void openForm(const Json &existing);
+    void openForm(const Json &existing) override;
     Kind m_kind;
     QPointer<FormDialog> m_form;
 };

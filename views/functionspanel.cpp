@@ -191,18 +191,6 @@ ExecDialog *FunctionsView::openExec(const QString &function, const QString &inpu
     return dialog;
 }
 
-void FunctionsView::createItem()
-{
-    openForm(Json());
-}
-
-void FunctionsView::editItem()
-{
-    const Json o = currentObject();
-    if (o.is_object())
-        openForm(o);
-}
-
 void FunctionsView::openForm(const Json &existingIn)
 {
     // Reading a null document throws in nlohmann::json: a new item starts from an empty object.

@@ -42,8 +42,6 @@ public:
     StatsCharts *statsCharts() const { return m_stats; }
 
 public slots:
-    void createItem() override;
-    void editItem() override;
 
 signals:
     void showRunsRequested(const QString &function);
@@ -56,7 +54,7 @@ protected:
     void currentChanged(const Json &object) override;
 
 private:
-    void openForm(const Json &existing);
+    void openForm(const Json &existing) override;
 
     Demo *m_demo = nullptr;
     QAction *m_exec = nullptr;

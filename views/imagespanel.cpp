@@ -85,18 +85,6 @@ QStringList ImagesView::dependantsOf(const QString &name) const
     return workspace()->usersOfImage(name);
 }
 
-void ImagesView::createItem()
-{
-    openForm(Json());
-}
-
-void ImagesView::editItem()
-{
-    const Json o = currentObject();
-    if (o.is_object())
-        openForm(o);
-}
-
 void ImagesView::openForm(const Json &existingIn)
 {
     // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
@@ -157,18 +145,6 @@ QList<QPair<QString, QString>> BaseImagesView::keyFields(const Json &o) const
 QStringList BaseImagesView::dependantsOf(const QString &name) const
 {
     return workspace()->usersOfBaseImage(name);
-}
-
-void BaseImagesView::createItem()
-{
-    openForm(nlohmann::json());
-}
-
-void BaseImagesView::editItem()
-{
-    const Json o = currentObject();
-    if (o.is_object())
-        openForm(o);
 }
 
 void BaseImagesView::openForm(const Json &existingIn)

@@ -21,8 +21,6 @@ public:
     FormDialog *formDialog() const { return m_form; }
 
 public slots:
-    void createItem() override;
-    void editItem() override;
 
 protected:
     QList<QPair<QString, QString>> keyFields(const Json &object) const override;
@@ -30,7 +28,7 @@ protected:
     QString emptyText() const override;
 
 private:
-    void openForm(const Json &existing);
+    void openForm(const Json &existing) override;
     QPointer<FormDialog> m_form;
 };
 
@@ -42,8 +40,6 @@ public:
     FormDialog *formDialog() const { return m_form; }
 
 public slots:
-    void createItem() override;
-    void editItem() override;
 
 protected:
     QList<QPair<QString, QString>> keyFields(const Json &object) const override;
@@ -51,7 +47,7 @@ protected:
     QString emptyText() const override;
 
 private:
-    void openForm(const Json &existing);
+    void openForm(const Json &existing) override;
     QPointer<FormDialog> m_form;
 };
 

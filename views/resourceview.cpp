@@ -485,4 +485,16 @@ void ResourceView::deleteNames(const QStringList &names, bool confirm)
     }
 }
 
+void ResourceView::createItem()
+{
+    openForm(nlohmann::json());
+}
+
+void ResourceView::editItem()
+{
+    const nlohmann::json o = currentObject();
+    if (o.is_object())
+        openForm(o);
+}
+
 } // namespace dispatch::views

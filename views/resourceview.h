@@ -85,10 +85,13 @@ public:
     void deleteNames(const QStringList &names, bool confirm = true);
 
 public slots:
-    virtual void createItem() {}
-    virtual void editItem() {}
+    // Default: openForm() with an empty document / the selected item's document.
+    virtual void createItem();
+    virtual void editItem();
 
 protected:
+    // The create/edit form of the resource (existing = null for a new item); default: none.
+    virtual void openForm(const nlohmann::json &existing) { Q_UNUSED(existing) }
     // Key fields of the detail pane; default: name and status.
     virtual QList<QPair<QString, QString>> keyFields(const Json &object) const;
     virtual QStringList dependantsOf(const QString &name) const;

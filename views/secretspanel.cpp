@@ -156,7 +156,7 @@ void SecretsView::hideValues()
 
 void SecretsView::createItem()
 {
-    openForm(Json(), Json());
+    openSecretForm(Json(), Json());
 }
 
 void SecretsView::editItem()
@@ -170,11 +170,11 @@ void SecretsView::editItem()
             showError(tr("Cannot read secret %1: %2").arg(name, r.errorMessage));
             return;
         }
-        openForm(r.json, r.json.is_object() ? r.json.value("secrets", Json::object()) : Json::object());
+        openSecretForm(r.json, r.json.is_object() ? r.json.value("secrets", Json::object()) : Json::object());
     });
 }
 
-void SecretsView::openForm(const Json &existingIn, const Json &values)
+void SecretsView::openSecretForm(const Json &existingIn, const Json &values)
 {
     // Reading a null document throws in nlohmann::json: a new item starts from an empty object.
     const Json existing = existingIn.is_object() ? existingIn : Json::object();

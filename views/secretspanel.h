@@ -41,7 +41,7 @@ protected:
     void currentChanged(const Json &object) override;
 
 private:
-    void openForm(const Json &existing, const Json &values);
+    void openSecretForm(const Json &existing, const Json &values);
     void showKeys(const Json &object);
 
     QPointer<FormDialog> m_form;
