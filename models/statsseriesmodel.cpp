@@ -90,7 +90,7 @@ void StatsSeriesModel::setWatchClient(WatchClient *watch)
     if (watch)
         m_watchConnection = connect(watch, &WatchClient::change, this,
                                     [this](const QString &type, const QString &kind, const QString &,
-                                           const nlohmann::json &) { onChange(type, kind); });
+                                           const nlohmann::json &object) { onChange(type, kind, object); });
 }
 
 void StatsSeriesModel::setFunction(const QString &function)
@@ -177,11 +177,18 @@ void StatsSeriesModel::resetRows()
         m_dirty = true;
 }
 
-void StatsSeriesModel::onChange(const QString &type, const QString &kind)
+void StatsSeriesModel::onChange(const QString &type, const QString &kind, const nlohmann::json &run)
 {
-    // A run counts once it finishes; its creation alone changes nothing the charts show.
-    if (kind != QLatin1String("Run") || type == QLatin1String("run.created"))
+    // A run counts once it finishes. A blocking run is published once, finished, as run.created; a
+    // non-blocking one is created (INITIALIZED, nothing to show yet) and later updated.
+    if (kind != QLatin1String("Run"))
         return;
+    if (type == QLatin1String("run.created")) {
+        const auto status = run.is_object() ? run.find("status") : run.end();
+        if (status == run.end() || !status->is_string()
+            || (status->get<std::string>() != "READY" && status->get<std::string>() != "ERROR"))
+            return;
+    }
     scheduleLive();
 }
 

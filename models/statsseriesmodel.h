@@ -125,7 +125,7 @@ signals:
     void loadFailed(const QString &message);
 
 private:
-    void onChange(const QString &type, const QString &kind);
+    void onChange(const QString &type, const QString &kind, const nlohmann::json &run);
     void apply(qint64 from, const nlohmann::json &answer);
     void resetRows();
     void scheduleLive();

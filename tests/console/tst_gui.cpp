@@ -35,6 +35,8 @@
 #include "shortcutsdialog.h"
 #include "contextbanner.h"
 #include "commandpalette.h"
+#include "statscharts.h"
+#include "statsseriesmodel.h"
 #include <QListView>
 #include "tst_guisupport.h"
 
@@ -385,6 +387,19 @@ void TestGui::screenshots()
     auto *w = window();
     // Something selected in every table, so the detail panes show content.
     w->functionsPanel()->view()->selectName(QStringLiteral("hello"));
+    // The function's run statistics in its detail pane: loaded before the pictures (they show its runs).
+    w->showPage(views::MainWindow::FunctionsPage);
+    auto *stats = w->functionsPanel()->findChild<views::StatsCharts *>(QStringLiteral("functionStats"));
+    QVERIFY(stats);
+    // The runs of the walkthrough were blocking execs (published once, finished, as run.created): the
+    // charts count them live.
+    const auto runsShown = [stats] {
+        qint64 total = 0;
+        for (int row = 0; row < stats->model()->rowCount(); ++row)
+            total += stats->model()->index(row, models::StatsSeriesModel::CountColumn).data(models::RawRole).toLongLong();
+        return total;
+    };
+    QTRY_VERIFY_WITH_TIMEOUT(stats->model()->function() == QLatin1String("hello") && runsShown() > 0, kGuiWaitMs);
     w->apisPanel()->view()->selectName(QStringLiteral("api-hello"));
     w->secretsPanel()->view()->selectName(QStringLiteral("open-sesame"));
     w->imagesPanel()->imagesView()->selectName(QStringLiteral("python3"));
