@@ -26,7 +26,7 @@ packages=(
     gnome-keyring dbus dbus-daemon                        # tests: the keychain (QtKeychain) inside dbus-run-session
     dpkg-dev lintian desktop-file-utils appstream nsis    # tests/packaging: cpack DEB, checks, makensis
     python3 python3-venv python3-requests
-    default-jdk-headless libgoogle-gson-java
+    default-jdk-headless libgoogle-gson-java maven          # java images; maven resolves a pom.xml's dependencies
 )
 # Node.js: keep an existing installation (e.g. NodeSource's, which bundles npm and conflicts with Debian's npm).
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -157,7 +157,7 @@ set(CPACK_DEBIAN_PACKAGE_PRIORITY "optional")
 set(CPACK_DEBIAN_PACKAGE_SHLIBDEPS ON)
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "adduser, python3, python3-venv")
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "bubblewrap, fonts-dejavu-core | fonts-freefont-ttf")
-set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nodejs, default-jdk-headless, libgoogle-gson-java, qt6-wayland")
+set(CPACK_DEBIAN_PACKAGE_SUGGESTS "nodejs, default-jdk-headless, libgoogle-gson-java, maven, qt6-wayland")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_STRICT_PERMISSION TRUE)
 file(WRITE "${_dispatch_gen}/conffiles" "/etc/dispatch-server/config.json\n")
 set(CPACK_DEBIAN_PACKAGE_CONTROL_EXTRA

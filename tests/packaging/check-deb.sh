@@ -62,7 +62,7 @@ if [ "$console" = console ]; then
     expect_rel Depends libqt6core6 libqt6gui6 libqt6widgets6
 fi
 expect_rel Recommends bubblewrap
-expect_rel Suggests nodejs default-jdk-headless libgoogle-gson-java
+expect_rel Suggests nodejs default-jdk-headless libgoogle-gson-java maven
 mkdir -p "$tmp/control.d"
 dpkg-deb --control "$deb" "$tmp/control.d"
 [ "$(cat "$tmp/control.d/conffiles" 2>/dev/null)" = "/etc/dispatch-server/config.json" ] &&
