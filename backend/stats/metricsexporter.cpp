@@ -142,6 +142,13 @@ std::string MetricsExporter::render() const
     }
     header(out, "dispatch_store_queued_writes", "gauge", "Database writes queued or being committed.");
     fmt::format_to(it, "dispatch_store_queued_writes {}\n", m_store.queuedWrites());
+    header(out, "dispatch_store_commits_total", "counter", "Database transactions committed.");
+    fmt::format_to(it, "dispatch_store_commits_total {}\n", m_store.commits());
+    header(out, "dispatch_store_writes_total", "counter",
+           "Database writes committed (writes per commit is the group-commit batch size).");
+    fmt::format_to(it, "dispatch_store_writes_total {}\n", m_store.committedWrites());
+    header(out, "dispatch_store_checkpoints_total", "counter", "Write-ahead log checkpoints run.");
+    fmt::format_to(it, "dispatch_store_checkpoints_total {}\n", m_store.checkpoints());
     return out;
 }
 

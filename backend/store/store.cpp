@@ -2,6 +2,7 @@
 #include "store/store.h"
 
 #include <algorithm>
+#include <atomic>
 #include <condition_variable>
 #include <deque>
 #include <exception>
@@ -260,7 +261,11 @@ void bindRunListParameters(Statement &stmt, const RunQuery &query, int64_t curso
 
 struct Store::Impl
 {
-    ~Impl() { stopWriter(); }
+    ~Impl()
+    {
+        stopWriter();
+        stopCheckpointer();
+    }
 
     StoreOptions options;
     int schemaVersion = 0;
@@ -282,6 +287,73 @@ struct Store::Impl
     uint64_t completed = 0; // ever committed or failed, callbacks returned
     bool stopping = false;
     bool broken = false; // the writer loop died; writes fail at once instead of waiting forever
+    std::atomic<uint64_t> commitCount{0};
+    std::atomic<uint64_t> writeCount{0};
+
+    // Checkpoints run on their own thread and connection, so a commit never waits for the WAL to be copied
+    // into the database file (SQLite's automatic checkpoint would run inside the commit that crosses the
+    // threshold). The writer's WAL hook asks for one once the WAL holds `checkpointPages` pages; a larger WAL
+    // also means a page rewritten by many commits (the end of an index) is copied once, not once per commit.
+    std::unique_ptr<Connection> checkpointer;
+    std::thread checkpointThread;
+    std::mutex checkpointMutex;
+    std::condition_variable checkpointWanted;
+    bool checkpointRequested = false;
+    bool checkpointStopping = false;
+    std::atomic<uint64_t> checkpointCount{0};
+
+    static int onWalCommit(void *self, sqlite3 *, const char *, int pages)
+    {
+        auto &impl = *static_cast<Impl *>(self);
+        if (pages >= 0 && static_cast<std::size_t>(pages) >= impl.options.checkpointPages) {
+            {
+                std::lock_guard lock(impl.checkpointMutex);
+                impl.checkpointRequested = true;
+            }
+            impl.checkpointWanted.notify_one();
+        }
+        return SQLITE_OK;
+    }
+
+    void checkpointLoop()
+    {
+#if defined(__linux__)
+        (void)pthread_setname_np(pthread_self(), "store-checkpoint");
+#endif
+        for (;;) {
+            {
+                std::unique_lock lock(checkpointMutex);
+                checkpointWanted.wait(lock, [this] { return checkpointRequested || checkpointStopping; });
+                if (checkpointStopping)
+                    return;
+                checkpointRequested = false;
+            }
+            // PASSIVE: copies what no reader still needs, never blocks the writer or the readers. The next
+            // write transaction after a complete checkpoint starts the WAL over from its beginning.
+            int walPages = 0;
+            int copied = 0;
+            const int rc = sqlite3_wal_checkpoint_v2(checkpointer->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE,
+                                                     &walPages, &copied);
+            if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+                spdlog::warn("store: checkpoint failed: {}", checkpointer->errorMessage());
+            else
+                spdlog::trace("store: checkpoint copied {} of {} WAL pages", copied, walPages);
+            checkpointCount.fetch_add(1, std::memory_order_relaxed);
+        }
+    }
+
+    void stopCheckpointer()
+    {
+        if (!checkpointThread.joinable())
+            return;
+        {
+            std::lock_guard lock(checkpointMutex);
+            checkpointStopping = true;
+        }
+        checkpointWanted.notify_one();
+        checkpointThread.join();
+        checkpointer.reset();
+    }
     std::thread thread;
 
     class ReaderLease
@@ -359,6 +431,8 @@ struct Store::Impl
         }
         queueNotEmpty.notify_all();
         thread.join();
+        // After the last commit; closing the writer connection then checkpoints what is left.
+        stopCheckpointer();
     }
 
     // Transaction control through cached statements: a batch costs no SQL compilation at all.
@@ -398,6 +472,8 @@ struct Store::Impl
             }
             if (good && commit()) {
                 std::fill(committed.begin(), committed.end(), 1);
+                commitCount.fetch_add(1, std::memory_order_relaxed);
+                writeCount.fetch_add(ops.size(), std::memory_order_relaxed);
                 return;
             }
             rollback();
@@ -408,8 +484,11 @@ struct Store::Impl
         for (std::size_t i = 0; i < ops.size(); ++i) {
             if (!begin())
                 continue;
-            if (apply(ops[i]) && commit())
+            if (apply(ops[i]) && commit()) {
                 committed[i] = 1;
+                commitCount.fetch_add(1, std::memory_order_relaxed);
+                writeCount.fetch_add(1, std::memory_order_relaxed);
+            }
             else
                 rollback();
         }
@@ -569,7 +648,22 @@ Result<std::unique_ptr<Store>> Store::open(const std::filesystem::path &file, St
         impl.readers.push_back(std::move(*reader));
     }
 
+    auto checkpointer = Connection::open(file, Connection::Mode::ReadWrite);
+    if (!checkpointer)
+        return checkpointer.error();
+    rc = sqlite3_busy_timeout((*checkpointer)->handle(), kBusyTimeoutMs);
+    if (rc != SQLITE_OK)
+        return ApiError::internal("cannot set the busy timeout of " + file.string() + ": " +
+                                  (*checkpointer)->errorMessage());
+    // A connection opens the WAL only with its first transaction; until then a checkpoint would do nothing.
+    if (!(*checkpointer)->exec("PRAGMA cache_size = -1024; SELECT count(*) FROM sqlite_schema", error))
+        return ApiError::internal("cannot open the checkpoint connection of " + file.string() + ": " + error);
+    impl.checkpointer = std::move(*checkpointer);
+    // Replaces SQLite's automatic checkpoint (which shares this hook) on the writer connection.
+    sqlite3_wal_hook(impl.writer->handle(), &Impl::onWalCommit, &impl);
+
     try {
+        impl.checkpointThread = std::thread([&impl] { impl.checkpointLoop(); });
         impl.thread = std::thread([&impl] { impl.threadMain(); });
     } catch (const std::system_error &e) {
         return ApiError::internal(std::string("cannot start the database writer thread: ") + e.what());
@@ -975,6 +1069,21 @@ void Store::flush()
 std::size_t Store::queuedWrites() const
 {
     return m_impl->queuedWrites();
+}
+
+uint64_t Store::commits() const
+{
+    return m_impl->commitCount.load(std::memory_order_relaxed);
+}
+
+uint64_t Store::committedWrites() const
+{
+    return m_impl->writeCount.load(std::memory_order_relaxed);
+}
+
+uint64_t Store::checkpoints() const
+{
+    return m_impl->checkpointCount.load(std::memory_order_relaxed);
 }
 
 } // namespace dispatch::store

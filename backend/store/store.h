@@ -122,6 +122,8 @@ struct StoreOptions
     // Back-pressure: a write call blocks while this many operations wait (except on the writer thread itself,
     // i.e. from a Done callback, which never blocks).
     std::size_t maxQueuedWrites = 1 << 18;
+    // The WAL size (4 KiB pages) at which the checkpoint thread copies it into the database file.
+    std::size_t checkpointPages = 8192;
 };
 
 class Store
@@ -188,6 +190,11 @@ public:
     // tests). Returns at once when called from a Done callback (the writer thread cannot wait for itself).
     void flush();
     std::size_t queuedWrites() const; // queued or in the transaction being committed
+    // Counters since open: transactions committed by the writer and the writes they held (writes per commit is
+    // the group-commit batch size).
+    uint64_t commits() const;
+    uint64_t committedWrites() const;
+    uint64_t checkpoints() const; // WAL checkpoints run (by the checkpoint thread)
 
 private:
     Store();

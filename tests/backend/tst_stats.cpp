@@ -740,11 +740,21 @@ private slots:
                                              "\"stats-hello\",le=\"0.0001\"} ")));
         QVERIFY(text.contains(QStringLiteral("le=\"838.8608\"")));
         for (const char *gauge : {"dispatch_run_queue_depth ", "dispatch_workers ", "dispatch_workers_busy ",
-                                  "dispatch_event_backlog ", "dispatch_store_queued_writes "})
+                                  "dispatch_event_backlog ", "dispatch_store_queued_writes ",
+                                  "dispatch_store_commits_total ", "dispatch_store_writes_total ",
+                                  "dispatch_store_checkpoints_total "})
             QVERIFY2(text.contains(QRegularExpression(QStringLiteral("(^|\\n)") + QLatin1String(gauge) +
                                                       QStringLiteral("\\d+\\n"))),
                      gauge);
         QVERIFY(text.contains(QRegularExpression(QStringLiteral("\\ndispatch_workers [1-9]"))));
+        // Runs were stored: at least one commit, never fewer writes than commits.
+        const auto counter = [&text](const char *name) {
+            const auto found = QRegularExpression(QStringLiteral("\\n%1 (\\d+)\\n").arg(QLatin1String(name)))
+                               .match(text);
+            return found.hasMatch() ? found.captured(1).toULongLong() : 0ULL;
+        };
+        QVERIFY(counter("dispatch_store_commits_total") >= 1);
+        QVERIFY(counter("dispatch_store_writes_total") >= counter("dispatch_store_commits_total"));
         const QRegularExpression ok200(
             QStringLiteral("\\ndispatch_http_requests_total\\{listener=\"api\",code=\"200\"\\} (\\d+)\\n"));
         const auto match = ok200.match(text);

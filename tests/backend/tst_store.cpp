@@ -234,6 +234,34 @@ private slots:
         QCOMPARE(store->countRuns(), std::size_t(5000));
     }
 
+    void walIsCheckpointedOffTheWriterThread()
+    {
+        StoreOptions options;
+        options.checkpointPages = 4; // a few commits fill it
+        auto store = openStore(options);
+        QVERIFY(store);
+        const auto dbSize = [this] { return std::filesystem::file_size(dbPath()); };
+        const auto sizeBefore = dbSize();
+        for (int i = 0; i < 300; ++i) {
+            RunRow row = makeRun("r" + std::to_string(i), "o", "f", i);
+            row.json = std::string(1000, 'x');
+            store->putRun(std::move(row));
+            if (i % 50 == 49)
+                store->flush();
+        }
+        store->flush();
+        QVERIFY(store->commits() >= 6);
+        QCOMPARE(store->committedWrites(), uint64_t(300));
+        // The checkpoint thread copied the WAL into the database file itself.
+        QTRY_VERIFY(store->checkpoints() > 0);
+        QTRY_VERIFY(dbSize() > sizeBefore + 100 * 1000);
+        QCOMPARE(store->countRuns(), std::size_t(300));
+        store.reset();
+        store = openStore();
+        QVERIFY(store);
+        QCOMPARE(store->countRuns(), std::size_t(300));
+    }
+
     void entities()
     {
         auto store = openStore();

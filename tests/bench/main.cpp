@@ -683,6 +683,63 @@ private:
             createFunction(*language, true);
     }
 
+    // -- what the server spent on a load level: CPU per reply (its own threads and its function workers) and
+    // the store's group-commit batch size (from /metrics; absent on a plain Dispatch server) --
+
+    struct ServerSample
+    {
+        std::optional<CpuFigures> cpu;
+        std::optional<double> commits;
+        std::optional<double> writes;
+    };
+
+    static std::optional<double> metricValue(const std::string &text, const std::string &name)
+    {
+        const std::string key = "\n" + name + " ";
+        const auto at = text.find(key);
+        if (at == std::string::npos)
+            return std::nullopt;
+        return std::strtod(text.c_str() + at + key.size(), nullptr);
+    }
+
+    ServerSample sampleServer()
+    {
+        ServerSample sample;
+        if (m_serverPid)
+            sample.cpu = processTreeCpu(*m_serverPid);
+        const HttpReply metrics = m_api->get("/metrics");
+        if (metrics.ok() && metrics.status == 200) {
+            const std::string text = "\n" + metrics.body;
+            sample.commits = metricValue(text, "dispatch_store_commits_total");
+            sample.writes = metricValue(text, "dispatch_store_writes_total");
+        }
+        return sample;
+    }
+
+    // Replies counted with the warm-up: the server did that work too.
+    static std::string serverNotes(const ServerSample &before, const ServerSample &after, const LoadResult &r)
+    {
+        std::string notes;
+        const double replies = static_cast<double>(r.completed + r.warmup2xx);
+        if (before.cpu && after.cpu && replies > 0) {
+            notes += format("; server %.0f us/req, workers %.0f us/req",
+                            (after.cpu->processSeconds - before.cpu->processSeconds) * 1e6 / replies,
+                            (after.cpu->descendantsSeconds - before.cpu->descendantsSeconds) * 1e6 / replies);
+        }
+        if (before.commits && after.commits && before.writes && after.writes && *after.commits > *before.commits)
+            notes += format("; %.1f writes/commit",
+                            (*after.writes - *before.writes) / (*after.commits - *before.commits));
+        return notes;
+    }
+
+    LoadResult measuredLoad(const LoadOptions &options, const HttpRequestSpec &request, std::string &notes)
+    {
+        const ServerSample before = sampleServer();
+        LoadResult r = runLoad(options, request);
+        notes = loadNotes(r) + serverNotes(before, sampleServer(), r);
+        return r;
+    }
+
     // -- scenario: blocking run throughput and persistence --
 
     struct RunCount
@@ -786,8 +843,9 @@ private:
                     return run.is_object() && run.value("status", "") == "READY" && run.contains("output") &&
                            isGreeting(run["output"]);
                 };
-                const LoadResult r = runLoad(options, request);
-                printLoadLine(function, connections, r);
+                std::string notes;
+                const LoadResult r = measuredLoad(options, request, notes);
+                printLoadLine(function, connections, r, notes);
                 m_summary.push_back({format("exec %s c=%u", function.c_str(), connections), loadSummary(r)});
                 if (initial.count) {
                     reportPersisted(function, before, r.ok2xx + r.warmup2xx,
@@ -861,8 +919,9 @@ private:
             options.check = [](unsigned, std::string_view body) {
                 return isGreeting(json::parse(body, nullptr, false));
             };
-            const LoadResult r = runLoad(options, request);
-            printLoadLine("gateway " + path, connections, r);
+            std::string notes;
+            const LoadResult r = measuredLoad(options, request, notes);
+            printLoadLine("gateway " + path, connections, r, notes);
             m_summary.push_back({format("gateway c=%u", connections), loadSummary(r)});
         }
     }

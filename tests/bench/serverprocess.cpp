@@ -252,6 +252,60 @@ std::optional<MemoryFigures> processMemory(pid_t pid)
     return found ? std::optional(figures) : std::nullopt;
 }
 
+namespace {
+
+// utime + stime in seconds from /proc/<pid>/stat (fields 14 and 15; the command name may hold spaces and
+// parentheses, so fields are counted after the last ')').
+std::optional<double> cpuSeconds(pid_t pid)
+{
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string stat;
+    if (!in || !std::getline(in, stat))
+        return std::nullopt;
+    const auto close = stat.rfind(')');
+    if (close == std::string::npos)
+        return std::nullopt;
+    std::istringstream fields(stat.substr(close + 2));
+    std::string field;
+    unsigned long long utime = 0, stime = 0;
+    for (int i = 3; i <= 15 && fields >> field; ++i) {
+        if (i == 14)
+            utime = std::strtoull(field.c_str(), nullptr, 10);
+        else if (i == 15)
+            stime = std::strtoull(field.c_str(), nullptr, 10);
+    }
+    static const double ticks = static_cast<double>(sysconf(_SC_CLK_TCK));
+    return static_cast<double>(utime + stime) / ticks;
+}
+
+void addDescendants(pid_t pid, double &seconds, int depth)
+{
+    if (depth > 8)
+        return;
+    std::error_code ec;
+    for (const auto &task : std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
+        std::ifstream in(task.path() / "children");
+        for (pid_t child = 0; in >> child;) {
+            if (const auto s = cpuSeconds(child))
+                seconds += *s;
+            addDescendants(child, seconds, depth + 1);
+        }
+    }
+}
+
+} // namespace
+
+std::optional<CpuFigures> processTreeCpu(pid_t pid)
+{
+    const auto own = cpuSeconds(pid);
+    if (!own)
+        return std::nullopt;
+    CpuFigures figures;
+    figures.processSeconds = *own;
+    addDescendants(pid, figures.descendantsSeconds, 0);
+    return figures;
+}
+
 std::optional<pid_t> findListeningProcess(uint16_t port)
 {
     // /proc/net/tcp: "sl local_address rem_address st tx:rx tr:when retrnsmt uid timeout inode"; LISTEN is

@@ -74,6 +74,16 @@ struct MemoryFigures
 // Reads /proc/<pid>/status; nullopt if the process is gone or not readable.
 std::optional<MemoryFigures> processMemory(pid_t pid);
 
+struct CpuFigures
+{
+    double processSeconds = 0;     // user + system time of the process (all its threads)
+    double descendantsSeconds = 0; // the same, summed over its live descendants (function workers)
+};
+
+// Reads /proc/<pid>/stat and, recursively, the stat of every child listed in /proc/<pid>/task/*/children;
+// nullopt if the process is gone. Descendants that exited between two samples are not counted.
+std::optional<CpuFigures> processTreeCpu(pid_t pid);
+
 // Best effort: the pid of the process listening on 127.0.0.1/0.0.0.0:`port` (from /proc/net/tcp{,6} and
 // /proc/*/fd). Only finds processes whose fds this user may read.
 std::optional<pid_t> findListeningProcess(uint16_t port);
