@@ -557,8 +557,10 @@ struct Service::Impl
                 return;
             keep = it->second.m.runRetention > 0 ? static_cast<std::size_t>(it->second.m.runRetention)
                                                  : options.defaultRunRetention;
-            // Trimming is one DELETE on the writer thread: every 1000 runs, or every tenth of a small retention.
-            if (++it->second.finishedSinceTrim < std::clamp<std::size_t>(keep / 10, 1, 1000))
+            // The store keeps a count per function, so a trim costs a lookup until the retention is exceeded,
+            // then deletes only the oldest excess. Trimming every 64 runs (or every tenth of a small retention)
+            // keeps each DELETE, which every later commit waits behind, small.
+            if (++it->second.finishedSinceTrim < std::clamp<std::size_t>(keep / 10, 1, 64))
                 return;
             it->second.finishedSinceTrim = 0;
         }

@@ -12,6 +12,7 @@
 #include <sqlite3.h>
 #include <system_error>
 #include <thread>
+#include <unordered_map>
 #include <utility>
 
 #if defined(__linux__)
@@ -51,9 +52,11 @@ constexpr std::string_view kPutRun =
     "excluded.modified_ns, "
     "json = excluded.json";
 constexpr std::string_view kDeleteRunsOfFunction = "DELETE FROM runs WHERE org = ?1 AND function = ?2";
-constexpr std::string_view kTrimRuns =
+// Retention deletes the oldest `?3` runs: the index is walked from its old end for just those entries.
+constexpr std::string_view kTrimOldestRuns =
     "DELETE FROM runs WHERE seq IN (SELECT seq FROM runs INDEXED BY runs_org_function_executed "
-    "WHERE org = ?1 AND function = ?2 ORDER BY executed_ns DESC, seq DESC LIMIT -1 OFFSET ?3)";
+    "WHERE org = ?1 AND function = ?2 ORDER BY executed_ns ASC, seq ASC LIMIT ?3)";
+constexpr std::string_view kCountRunsOfFunction = "SELECT count(*) FROM runs WHERE org = ?1 AND function = ?2";
 constexpr std::string_view kGetRun = "SELECT json FROM runs WHERE id = ?1 AND org = ?2";
 constexpr std::string_view kRunPosition = "SELECT executed_ns, seq FROM runs WHERE id = ?1 AND org = ?2";
 constexpr std::string_view kCountRuns = "SELECT count(*) FROM runs";
@@ -290,6 +293,20 @@ struct Store::Impl
     std::atomic<uint64_t> commitCount{0};
     std::atomic<uint64_t> writeCount{0};
 
+    // Writer thread only: the number of stored runs per (org, function), for retention. A function's count
+    // is taken once (count(*) inside the writer's transaction, so exact) when it is first trimmed, then kept
+    // up to date by the writes themselves; a rolled-back transaction forgets every count.
+    std::unordered_map<std::string, int64_t> runCounts;
+
+    static std::string runCountKey(const std::string &org, const std::string &function)
+    {
+        std::string key;
+        key.reserve(org.size() + 1 + function.size());
+        key.append(org).push_back('\0');
+        key.append(function);
+        return key;
+    }
+
     // Checkpoints run on their own thread and connection, so a commit never waits for the WAL to be copied
     // into the database file (SQLite's automatic checkpoint would run inside the commit that crosses the
     // threshold). The writer's WAL hook asks for one once the WAL holds `checkpointPages` pages; a larger WAL
@@ -443,6 +460,7 @@ struct Store::Impl
         // Some errors (disk full, I/O) end the transaction themselves; a second ROLLBACK would only fail.
         if (writer->inTransaction() && !writer->prepare("ROLLBACK").run())
             spdlog::error("store: rollback failed");
+        runCounts.clear();
     }
 
     bool apply(WriteOp &op) noexcept
@@ -726,17 +744,24 @@ void Store::deleteEntity(std::string kind, std::string org, std::string name, Do
 void Store::putRun(RunRow row, Done done)
 {
     m_impl->enqueue(
-        [row = std::move(row)](Connection &db) {
-            return db.prepare(kPutRun)
-                .bind(1, row.id)
-                .bind(2, row.org)
-                .bind(3, row.function)
-                .bind(4, row.status)
-                .bind(5, row.executedNs)
-                .bind(6, row.finishedNs)
-                .bind(7, row.modifiedNs)
-                .bind(8, row.json)
-                .run();
+        [impl = m_impl.get(), row = std::move(row)](Connection &db) {
+            // An upsert that updates leaves last_insert_rowid alone; an insert always takes a new seq.
+            const sqlite3_int64 lastSeq = sqlite3_last_insert_rowid(db.handle());
+            const bool ok = db.prepare(kPutRun)
+                                .bind(1, row.id)
+                                .bind(2, row.org)
+                                .bind(3, row.function)
+                                .bind(4, row.status)
+                                .bind(5, row.executedNs)
+                                .bind(6, row.finishedNs)
+                                .bind(7, row.modifiedNs)
+                                .bind(8, row.json)
+                                .run();
+            if (ok && sqlite3_last_insert_rowid(db.handle()) != lastSeq && !impl->runCounts.empty())
+                if (auto it = impl->runCounts.find(Impl::runCountKey(row.org, row.function));
+                    it != impl->runCounts.end())
+                    ++it->second;
+            return ok;
         },
         std::move(done));
 }
@@ -744,7 +769,8 @@ void Store::putRun(RunRow row, Done done)
 void Store::deleteRunsOfFunction(std::string org, std::string function, Done done)
 {
     m_impl->enqueue(
-        [org = std::move(org), function = std::move(function)](Connection &db) {
+        [impl = m_impl.get(), org = std::move(org), function = std::move(function)](Connection &db) {
+            impl->runCounts.erase(Impl::runCountKey(org, function));
             return db.prepare(kDeleteRunsOfFunction).bind(1, org).bind(2, function).run();
         },
         std::move(done));
@@ -753,8 +779,23 @@ void Store::deleteRunsOfFunction(std::string org, std::string function, Done don
 void Store::trimRuns(std::string org, std::string function, std::size_t keep, Done done)
 {
     m_impl->enqueue(
-        [org = std::move(org), function = std::move(function), keep](Connection &db) {
-            return db.prepare(kTrimRuns).bind(1, org).bind(2, function).bind(3, toInt64(keep)).run();
+        [impl = m_impl.get(), org = std::move(org), function = std::move(function), keep](Connection &db) {
+            const std::string key = Impl::runCountKey(org, function);
+            auto it = impl->runCounts.find(key);
+            if (it == impl->runCounts.end()) {
+                auto count = db.prepare(kCountRunsOfFunction);
+                count.bind(1, org).bind(2, function);
+                if (count.step() != Statement::Step::Row)
+                    return false;
+                it = impl->runCounts.emplace(key, count.int64(0)).first;
+            }
+            const int64_t excess = it->second - toInt64(keep);
+            if (excess <= 0)
+                return true;
+            if (!db.prepare(kTrimOldestRuns).bind(1, org).bind(2, function).bind(3, excess).run())
+                return false;
+            it->second -= sqlite3_changes(db.handle());
+            return true;
         },
         std::move(done));
 }
@@ -798,6 +839,19 @@ std::vector<std::string> Store::explainListRuns(const RunQuery &query)
     Impl::ReaderLease db(*m_impl);
     const RunListPlan plan = m_impl->planRunList(*db, query);
     auto stmt = db->prepare("EXPLAIN QUERY PLAN " + plan.sql);
+    std::vector<std::string> lines;
+    while (stmt.step() == Statement::Step::Row)
+        lines.push_back(stmt.text(3));
+    return lines;
+}
+
+std::vector<std::string> Store::explainTrimRuns()
+{
+    Impl::ReaderLease db(*m_impl);
+    std::string sql = "EXPLAIN QUERY PLAN ";
+    sql.append(kTrimOldestRuns);
+    auto stmt = db->prepare(sql);
+    stmt.bind(1, std::string_view("o")).bind(2, std::string_view("f")).bind(3, int64_t{1});
     std::vector<std::string> lines;
     while (stmt.step() == Statement::Step::Row)
         lines.push_back(stmt.text(3));

@@ -149,6 +149,8 @@ public:
     std::vector<std::string> listRuns(const RunQuery &query); // JSON documents, newest first
     // Diagnostics and tests: the EXPLAIN QUERY PLAN lines of the statement listRuns would run for `query`.
     std::vector<std::string> explainListRuns(const RunQuery &query);
+    // The query plan of the DELETE that trimRuns uses (tests check it walks the index, not the table).
+    std::vector<std::string> explainTrimRuns();
     std::optional<std::string> getRun(const std::string &org, const std::string &id);
     std::size_t countRuns(const std::string &org = {});
 

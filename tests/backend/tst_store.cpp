@@ -557,6 +557,76 @@ private slots:
         QVERIFY(store->listRuns(q).empty());
     }
 
+    // Retention counts a function's runs once, then follows its writes: inserts count, updates of a stored run
+    // do not, deleting the function's runs starts over; a reopened store counts again.
+    void trimFollowsInsertsUpdatesAndDeletes()
+    {
+        auto store = openStore();
+        QVERIFY(store);
+        std::vector<ModelRun> model;
+        int64_t seq = 0;
+        int64_t executed = 1000;
+        const auto put = [&](const std::string &id) {
+            RunRow row = makeRun(id, "o", "f", executed++);
+            model.push_back({row, ++seq});
+            store->putRun(std::move(row));
+        };
+        const auto newest = [&](std::size_t n) {
+            RunQuery q;
+            q.org = "o";
+            q.function = "f";
+            q.limit = n;
+            return toList(expectedRuns(model, q));
+        };
+        const auto stored = [&] {
+            RunQuery q;
+            q.org = "o";
+            q.function = "f";
+            return toList(store->listRuns(q));
+        };
+        for (int i = 0; i < 10; ++i)
+            put("a" + std::to_string(i));
+        store->trimRuns("o", "f", 8);
+        store->flush();
+        QCOMPARE(stored(), newest(8));
+
+        // Updates of stored runs (a non-blocking run finishing) are not new runs.
+        for (int i = 0; i < 5; ++i)
+            store->putRun(makeRun("a5", "o", "f", 1005, "READY"));
+        store->trimRuns("o", "f", 8);
+        store->flush();
+        QCOMPARE(stored().size(), 8);
+
+        for (int i = 0; i < 3; ++i)
+            put("b" + std::to_string(i));
+        store->trimRuns("o", "f", 8);
+        store->flush();
+        QCOMPARE(stored(), newest(8));
+
+        store->deleteRunsOfFunction("o", "f");
+        model.clear();
+        put("c0");
+        put("c1");
+        store->trimRuns("o", "f", 1);
+        store->flush();
+        QCOMPARE(stored(), newest(1));
+
+        for (int i = 0; i < 6; ++i)
+            put("d" + std::to_string(i));
+        store.reset();
+        store = openStore();
+        QVERIFY(store);
+        store->trimRuns("o", "f", 3);
+        store->flush();
+        QCOMPARE(stored(), newest(3));
+
+        // The DELETE walks the function's index from its oldest end: no table scan, no sort.
+        const QString plan = toList(store->explainTrimRuns()).join(QLatin1Char('\n'));
+        QVERIFY2(plan.contains(QLatin1String("USING COVERING INDEX runs_org_function_executed")), qPrintable(plan));
+        QVERIFY2(!plan.contains(QLatin1String("TEMP B-TREE")), qPrintable(plan));
+        QVERIFY2(!plan.contains(QLatin1String("SCAN runs")), qPrintable(plan));
+    }
+
     void deleteRunsOfFunction()
     {
         auto store = openStore();
