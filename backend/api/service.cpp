@@ -1053,9 +1053,9 @@ void Service::createRun(const std::string &org, const std::string &functionName,
                 secretsCtx[k] = v;
         }
     }
-    run.name = newUuid();
-    run.functionName = functionName;
     run.executedTime = d.clock.nowNs();
+    run.name = newTimeOrderedUuid(run.executedTime);
+    run.functionName = functionName;
     run.finishedTime = wire::kGoZeroTimeNs;
     run.status = Status::Initialized;
     run.reason.clear();

@@ -8,22 +8,34 @@
 
 namespace dispatch {
 
-std::string newUuid()
+namespace {
+
+// A per-thread generator seeded from the OS: uuids are identifiers, not secrets.
+std::mt19937_64 &generator()
 {
-    // A per-thread generator seeded from the OS: uuids are identifiers, not secrets.
     thread_local std::mt19937_64 gen{[] {
         std::random_device rd;
         std::seed_seq seq{rd(), rd(), rd(), rd(), rd(), rd(), rd(), rd()};
         return std::mt19937_64(seq);
     }()};
+    return gen;
+}
+
+std::array<unsigned char, 16> randomBytes()
+{
     std::array<unsigned char, 16> b{};
     for (int i = 0; i < 2; ++i) {
-        const uint64_t v = gen();
+        const uint64_t v = generator()();
         for (int k = 0; k < 8; ++k)
             b[static_cast<size_t>(i * 8 + k)] = static_cast<unsigned char>(v >> (k * 8));
     }
-    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | 0x40);
-    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80);
+    return b;
+}
+
+std::string format(std::array<unsigned char, 16> b, unsigned version)
+{
+    b[6] = static_cast<unsigned char>((b[6] & 0x0F) | (version << 4));
+    b[8] = static_cast<unsigned char>((b[8] & 0x3F) | 0x80); // RFC 9562 variant
     static const char *hex = "0123456789abcdef";
     std::string out;
     out.reserve(36);
@@ -34,6 +46,22 @@ std::string newUuid()
         out.push_back(hex[b[i] & 0xF]);
     }
     return out;
+}
+
+} // namespace
+
+std::string newUuid()
+{
+    return format(randomBytes(), 4);
+}
+
+std::string newTimeOrderedUuid(long long unixNs)
+{
+    auto b = randomBytes();
+    const auto ms = static_cast<uint64_t>(unixNs < 0 ? 0 : unixNs / 1'000'000);
+    for (int i = 0; i < 6; ++i) // 48-bit big-endian milliseconds
+        b[static_cast<size_t>(i)] = static_cast<unsigned char>(ms >> (8 * (5 - i)));
+    return format(b, 7);
 }
 
 std::string formatRfc3339(long long unixNs)

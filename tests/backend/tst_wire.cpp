@@ -1,6 +1,7 @@
 // Wire types: exact Dispatch JSON per model, round trips, lenient readers, go-swagger validation codes and
 // messages, CloudEvents 0.1 validation and 1.0 normalisation.
 // SPDX-License-Identifier: GPL-3.0-or-later
+#include "core/ids.h"
 #include "wire/models.h"
 #include "wire/validation.h"
 
@@ -186,6 +187,7 @@ private slots:
     void storageRoundTrip();
     void lenientReaders();
     void runTimes();
+    void runIdsAreTimeOrderedUuids();
     void status_data();
     void status();
 
@@ -765,6 +767,27 @@ void TestWire::lenientReaders()
     CloudEvent ev2;
     from_json(parse(R"({"eventType":"t"})"), ev2);
     QVERIFY(!ev2.data.has_value());
+}
+
+void TestWire::runIdsAreTimeOrderedUuids()
+{
+    const QRegularExpression v7(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
+    const QRegularExpression v4(QStringLiteral("^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$"));
+    QVERIFY(v4.match(QString::fromStdString(dispatch::newUuid())).hasMatch());
+    // 2026-11-25T18:37:23.123Z: the first 48 bits are the milliseconds, big-endian.
+    const long long ns = 1'795'631'843'123'456'789LL;
+    const std::string id = dispatch::newTimeOrderedUuid(ns);
+    QVERIFY2(v7.match(QString::fromStdString(id)).hasMatch(), id.c_str());
+    QCOMPARE(QString::fromStdString(id.substr(0, 8) + id.substr(9, 4)),
+             QString::number(1'795'631'843'123LL, 16).rightJustified(12, QLatin1Char('0')));
+    // Later milliseconds sort after earlier ones as text; ids of one millisecond still differ.
+    QString previous;
+    for (long long ms = 0; ms < 2000; ms += 7) {
+        const QString next = QString::fromStdString(dispatch::newTimeOrderedUuid(ns + ms * 1'000'000));
+        QVERIFY2(previous < next, qPrintable(previous + QLatin1String(" >= ") + next));
+        previous = next;
+    }
+    QVERIFY(dispatch::newTimeOrderedUuid(ns) != dispatch::newTimeOrderedUuid(ns));
 }
 
 void TestWire::runTimes()
