@@ -8,6 +8,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
+#include "core/coalescingposter.h"
 #include "core/ids.h"
 #include "engine/sourcearchive.h"
 #include "wire/jsonschema.h"
@@ -93,13 +94,16 @@ struct Service::Impl
 
     Impl(Service &owner, asio::io_context &io_, store::Store &store_, const store::SecretBox &box_,
          engine::Engine &engine_, const Clock &clock_, ChangeFeed &feed_, ServiceOptions options_)
-        : self(owner), io(io_), store(store_), box(box_), engine(engine_), clock(clock_), feed(feed_),
-          options(std::move(options_))
+        : self(owner), io(io_), completions(io_), store(store_), box(box_), engine(engine_), clock(clock_),
+          feed(feed_), options(std::move(options_))
     {
     }
 
     Service &self;
     asio::io_context &io;
+    // Commit callbacks run on the store's writer thread: answers go back to the I/O threads through this,
+    // one post per commit rather than one per answer.
+    CoalescingPoster completions;
     store::Store &store;
     const store::SecretBox &box;
     engine::Engine &engine;
@@ -189,8 +193,8 @@ struct Service::Impl
     {
         return [this, reply = std::move(reply), answer = std::move(answer),
                 then = std::move(then)](bool committed) mutable {
-            asio::post(io, [reply = std::move(reply), answer = std::move(answer), committed,
-                            then = std::move(then)]() mutable {
+            completions.post([reply = std::move(reply), answer = std::move(answer), committed,
+                              then = std::move(then)]() mutable {
                 if (committed)
                     reply(std::move(answer));
                 else
@@ -1098,12 +1102,15 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         if (blocking) {
             impl.store.putRun(std::move(row), [this, reply, shared, body = std::move(body)](bool committed) mutable {
                 m_inFlight.fetch_sub(1);
-                if (!committed)
-                    return reply(ApiError::internal("the run finished but could not be stored"));
-                Answer a;
-                a.rawBody = std::move(body);
-                a.run = std::move(shared);
-                reply(std::move(a));
+                m_impl->completions.post([reply = std::move(reply), shared = std::move(shared), body = std::move(body),
+                                          committed]() mutable {
+                    if (!committed)
+                        return reply(ApiError::internal("the run finished but could not be stored"));
+                    Answer a;
+                    a.rawBody = std::move(body);
+                    a.run = std::move(shared);
+                    reply(std::move(a));
+                });
             });
         } else {
             impl.store.putRun(std::move(row), [this](bool) { m_inFlight.fetch_sub(1); });

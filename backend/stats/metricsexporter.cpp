@@ -149,6 +149,8 @@ std::string MetricsExporter::render() const
     fmt::format_to(it, "dispatch_store_writes_total {}\n", m_store.committedWrites());
     header(out, "dispatch_store_checkpoints_total", "counter", "Write-ahead log checkpoints run.");
     fmt::format_to(it, "dispatch_store_checkpoints_total {}\n", m_store.checkpoints());
+    header(out, "dispatch_store_wal_pages_total", "counter", "Pages appended to the write-ahead log by commits.");
+    fmt::format_to(it, "dispatch_store_wal_pages_total {}\n", m_store.walPagesWritten());
     return out;
 }
 

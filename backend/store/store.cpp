@@ -319,10 +319,23 @@ struct Store::Impl
     bool checkpointStopping = false;
     std::atomic<uint64_t> checkpointCount{0};
 
+    // Writer thread: the WAL's size after each commit. It shrinks when a commit started the WAL over.
+    int walPagesAfterLastCommit = 0;
+    int64_t nextCheckpointAt = 0;
+    std::atomic<uint64_t> walFrames{0};
+
     static int onWalCommit(void *self, sqlite3 *, const char *, int pages)
     {
         auto &impl = *static_cast<Impl *>(self);
-        if (pages >= 0 && static_cast<std::size_t>(pages) >= impl.options.checkpointPages) {
+        const int before = pages >= impl.walPagesAfterLastCommit ? impl.walPagesAfterLastCommit : 0;
+        impl.walFrames.fetch_add(static_cast<uint64_t>(pages - before), std::memory_order_relaxed);
+        if (pages < impl.walPagesAfterLastCommit)
+            impl.nextCheckpointAt = 0; // started over
+        impl.walPagesAfterLastCommit = pages;
+        const auto threshold = static_cast<int64_t>(impl.options.checkpointPages);
+        // Once per `threshold` new pages, not after every commit while the WAL is large.
+        if (pages >= std::max(impl.nextCheckpointAt, threshold)) {
+            impl.nextCheckpointAt = pages + threshold;
             {
                 std::lock_guard lock(impl.checkpointMutex);
                 impl.checkpointRequested = true;
@@ -335,7 +348,7 @@ struct Store::Impl
     void checkpointLoop()
     {
 #if defined(__linux__)
-        (void)pthread_setname_np(pthread_self(), "store-checkpoint");
+        (void)pthread_setname_np(pthread_self(), "store-ckpt");
 #endif
         for (;;) {
             {
@@ -1138,6 +1151,11 @@ uint64_t Store::committedWrites() const
 uint64_t Store::checkpoints() const
 {
     return m_impl->checkpointCount.load(std::memory_order_relaxed);
+}
+
+uint64_t Store::walPagesWritten() const
+{
+    return m_impl->walFrames.load(std::memory_order_relaxed);
 }
 
 } // namespace dispatch::store

@@ -196,7 +196,8 @@ public:
     // the group-commit batch size).
     uint64_t commits() const;
     uint64_t committedWrites() const;
-    uint64_t checkpoints() const; // WAL checkpoints run (by the checkpoint thread)
+    uint64_t checkpoints() const;     // WAL checkpoints run (by the checkpoint thread)
+    uint64_t walPagesWritten() const; // pages appended to the WAL by commits (4 KiB each)
 
 private:
     Store();

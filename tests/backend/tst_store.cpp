@@ -252,6 +252,7 @@ private slots:
         store->flush();
         QVERIFY(store->commits() >= 6);
         QCOMPARE(store->committedWrites(), uint64_t(300));
+        QVERIFY(store->walPagesWritten() >= 300 * 1000 / 4096);
         // The checkpoint thread copied the WAL into the database file itself.
         QTRY_VERIFY(store->checkpoints() > 0);
         QTRY_VERIFY(dbSize() > sizeBefore + 100 * 1000);
