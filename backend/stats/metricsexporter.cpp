@@ -151,6 +151,9 @@ std::string MetricsExporter::render() const
     fmt::format_to(it, "dispatch_store_checkpoints_total {}\n", m_store.checkpoints());
     header(out, "dispatch_store_wal_pages_total", "counter", "Pages appended to the write-ahead log by commits.");
     fmt::format_to(it, "dispatch_store_wal_pages_total {}\n", m_store.walPagesWritten());
+    header(out, "dispatch_store_wal_pages", "gauge",
+           "Pages in the write-ahead log after the last commit (bounded: it starts over after checkpoints).");
+    fmt::format_to(it, "dispatch_store_wal_pages {}\n", m_store.walPages());
     return out;
 }
 

@@ -318,11 +318,13 @@ struct Store::Impl
     bool checkpointRequested = false;
     bool checkpointStopping = false;
     std::atomic<uint64_t> checkpointCount{0};
+    std::atomic<bool> residualCheckpointWanted{false};
 
     // Writer thread: the WAL's size after each commit. It shrinks when a commit started the WAL over.
     int walPagesAfterLastCommit = 0;
     int64_t nextCheckpointAt = 0;
     std::atomic<uint64_t> walFrames{0};
+    std::atomic<uint64_t> walPagesNow{0};
 
     static int onWalCommit(void *self, sqlite3 *, const char *, int pages)
     {
@@ -332,6 +334,7 @@ struct Store::Impl
         if (pages < impl.walPagesAfterLastCommit)
             impl.nextCheckpointAt = 0; // started over
         impl.walPagesAfterLastCommit = pages;
+        impl.walPagesNow.store(static_cast<uint64_t>(pages), std::memory_order_relaxed);
         const auto threshold = static_cast<int64_t>(impl.options.checkpointPages);
         // Once per `threshold` new pages, not after every commit while the WAL is large.
         if (pages >= std::max(impl.nextCheckpointAt, threshold)) {
@@ -369,7 +372,27 @@ struct Store::Impl
             else
                 spdlog::trace("store: checkpoint copied {} of {} WAL pages", copied, walPages);
             checkpointCount.fetch_add(1, std::memory_order_relaxed);
+            // The writer kept appending meanwhile, so this pass cannot have caught up: the WAL only starts
+            // over once a checkpoint copied every frame before the next write. The writer copies the few
+            // frames appended since, between two transactions (see finishCheckpoint).
+            residualCheckpointWanted.store(true, std::memory_order_release);
         }
+    }
+
+    // Writer thread, between transactions: completes the checkpoint thread's pass with the frames appended
+    // since, so the next transaction starts the WAL over and it never grows past about twice
+    // `checkpointPages` (unless a reader keeps an old snapshot open meanwhile).
+    void finishCheckpoint()
+    {
+        if (!residualCheckpointWanted.exchange(false, std::memory_order_acq_rel))
+            return;
+        int walPages = 0;
+        int copied = 0;
+        const int rc =
+            sqlite3_wal_checkpoint_v2(writer->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &walPages, &copied);
+        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+            spdlog::warn("store: checkpoint failed: {}", writer->errorMessage());
+        checkpointCount.fetch_add(1, std::memory_order_relaxed);
     }
 
     void stopCheckpointer()
@@ -555,6 +578,7 @@ struct Store::Impl
             }
             progress.notify_all();
             batch.clear();
+            finishCheckpoint();
         }
     }
 
@@ -1156,6 +1180,11 @@ uint64_t Store::checkpoints() const
 uint64_t Store::walPagesWritten() const
 {
     return m_impl->walFrames.load(std::memory_order_relaxed);
+}
+
+uint64_t Store::walPages() const
+{
+    return m_impl->walPagesNow.load(std::memory_order_relaxed);
 }
 
 } // namespace dispatch::store

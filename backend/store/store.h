@@ -198,6 +198,7 @@ public:
     uint64_t committedWrites() const;
     uint64_t checkpoints() const;     // WAL checkpoints run (by the checkpoint thread)
     uint64_t walPagesWritten() const; // pages appended to the WAL by commits (4 KiB each)
+    uint64_t walPages() const;        // pages in the WAL after the last commit (it starts over after checkpoints)
 
 private:
     Store();

@@ -742,7 +742,8 @@ private slots:
         for (const char *gauge : {"dispatch_run_queue_depth ", "dispatch_workers ", "dispatch_workers_busy ",
                                   "dispatch_event_backlog ", "dispatch_store_queued_writes ",
                                   "dispatch_store_commits_total ", "dispatch_store_writes_total ",
-                                  "dispatch_store_checkpoints_total ", "dispatch_store_wal_pages_total "})
+                                  "dispatch_store_checkpoints_total ", "dispatch_store_wal_pages_total ",
+                                  "dispatch_store_wal_pages "})
             QVERIFY2(text.contains(QRegularExpression(QStringLiteral("(^|\\n)") + QLatin1String(gauge) +
                                                       QStringLiteral("\\d+\\n"))),
                      gauge);
