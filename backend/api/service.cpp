@@ -5,6 +5,7 @@
 #include <set>
 
 #include <boost/asio/post.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
 
@@ -104,6 +105,9 @@ struct Service::Impl
     // Commit callbacks run on the store's writer thread: answers go back to the I/O threads through this,
     // one post per commit rather than one per answer.
     CoalescingPoster completions;
+    // Reads that may take long (run lists) run here, never on the event loop; joined when the service goes,
+    // before the store does. Their tasks use only the store and the reply.
+    asio::thread_pool slowReads{2};
     store::Store &store;
     const store::SecretBox &box;
     engine::Engine &engine;
@@ -1187,20 +1191,24 @@ void Service::listRuns(const std::string &org, const RunListQuery &q, Reply repl
     sq.executedBeforeNs = q.toNs;
     sq.limit = q.limit > 0 ? q.limit : m_impl->options.maxListRuns;
     sq.beforeRunId = q.before;
-    std::string out = "[";
-    bool first = true;
-    for (auto &doc : m_impl->store.listRuns(sq)) {
-        if (!first)
-            out += ",";
-        out += doc;
-        first = false;
-    }
-    out += "]";
-    // The documents are already JSON text: pass them through without re-serialising.
-    Answer a;
-    a.status = 200;
-    a.rawBody = std::move(out);
-    reply(std::move(a));
+    // A list may hold a function's whole history (hundreds of milliseconds): it is read on the slow-read
+    // threads, so the event loop keeps serving runs and the gateway meanwhile.
+    asio::post(m_impl->slowReads, [store = &m_impl->store, sq = std::move(sq), reply = std::move(reply)]() mutable {
+        std::string out = "[";
+        bool first = true;
+        for (auto &doc : store->listRuns(sq)) {
+            if (!first)
+                out += ",";
+            out += doc;
+            first = false;
+        }
+        out += "]";
+        // The documents are already JSON text: pass them through without re-serialising.
+        Answer a;
+        a.status = 200;
+        a.rawBody = std::move(out);
+        reply(std::move(a));
+    });
 }
 
 void Service::getRun(const std::string &org, const std::string &id, const std::optional<std::string> &functionName,

@@ -114,7 +114,7 @@ const std::map<std::string, std::pair<std::string, Setter>> &options()
                            c.logLevel = "debug";
                        return std::string();
                    }}},
-        {"threads", {"I/O threads (default: one per core)", [](ServerConfig &c, const std::string &v) {
+        {"threads", {"I/O (event loop) threads (default: half the cores, at least one)", [](ServerConfig &c, const std::string &v) {
                          uint64_t x;
                          auto e = parseUnsigned(v, 256, x);
                          c.threads = static_cast<unsigned>(x);

@@ -23,7 +23,7 @@ struct ServerConfig
     std::filesystem::path readyFile;
     std::filesystem::path runtimesDir; // worker shims; found automatically when empty
     std::string logLevel = "info";
-    unsigned threads = 0; // 0 = one per core
+    unsigned threads = 0; // 0 = half the cores, at least one
     std::string sandbox = "auto";
     std::size_t minWorkers = 1;
     std::size_t maxWorkers = 4;
