@@ -336,8 +336,10 @@ struct Store::Impl
         impl.walPagesAfterLastCommit = pages;
         impl.walPagesNow.store(static_cast<uint64_t>(pages), std::memory_order_relaxed);
         const auto threshold = static_cast<int64_t>(impl.options.checkpointPages);
-        // Once per `threshold` new pages, not after every commit while the WAL is large.
-        if (pages >= std::max(impl.nextCheckpointAt, threshold)) {
+        // Once per `threshold` new pages, not after every commit while the WAL is large; not while the writer
+        // is to finish the last pass (the two would only get in each other's way).
+        if (pages >= std::max(impl.nextCheckpointAt, threshold) &&
+            !impl.residualCheckpointWanted.load(std::memory_order_acquire)) {
             impl.nextCheckpointAt = pages + threshold;
             {
                 std::lock_guard lock(impl.checkpointMutex);
@@ -390,7 +392,11 @@ struct Store::Impl
         int copied = 0;
         const int rc =
             sqlite3_wal_checkpoint_v2(writer->handle(), nullptr, SQLITE_CHECKPOINT_PASSIVE, &walPages, &copied);
-        if (rc != SQLITE_OK && rc != SQLITE_BUSY)
+        if (rc == SQLITE_BUSY) { // the checkpoint thread is still copying: after the next transaction then
+            residualCheckpointWanted.store(true, std::memory_order_release);
+            return;
+        }
+        if (rc != SQLITE_OK)
             spdlog::warn("store: checkpoint failed: {}", writer->errorMessage());
         checkpointCount.fetch_add(1, std::memory_order_relaxed);
     }
