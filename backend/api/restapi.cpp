@@ -115,8 +115,7 @@ http::Response answerToResponse(const Result<Answer> &r, unsigned version, bool 
     } else if (!r.value().rawBody.empty()) {
         res = http::makeJson(r.value().status, r.value().rawBody, version);
     } else {
-        res = http::makeJson(r.value().status,
-                             r.value().body.dump(-1, ' ', false, Json::error_handler_t::replace), version);
+        res = http::makeJson(r.value().status, wire::dumpJson(r.value().body), version);
     }
     res.keep_alive(keepAlive);
     return res;

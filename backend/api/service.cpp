@@ -13,6 +13,7 @@
 #include "core/ids.h"
 #include "engine/sourcearchive.h"
 #include "wire/jsonschema.h"
+#include "wire/jsonwriter.h"
 
 namespace dispatch::api {
 
@@ -575,8 +576,18 @@ struct Service::Impl
         store.trimRuns(org, fn, keep);
     }
 
-    store::RunRow runRow(const std::string &org, const wire::Run &r) { return runRow(org, r, Json(r)); }
-    store::RunRow runRow(const std::string &org, const wire::Run &r, const Json &doc)
+    // A non-blocking run is accepted once its INITIALIZED record is stored: 202 with it, and run.created.
+    void acceptRun(const std::string &org, const wire::Run &r, const Reply &reply)
+    {
+        std::string doc = wire::runJson(r);
+        Answer accepted;
+        accepted.status = 202;
+        accepted.rawBody = doc;
+        store.putRun(runRow(org, r, doc), replyAfterCommit(reply, std::move(accepted)));
+        feed.publishSerialized(org, "run.created", "Run", r.name, std::move(doc));
+    }
+
+    store::RunRow runRow(const std::string &org, const wire::Run &r, std::string json)
     {
         store::RunRow row;
         row.id = r.name;
@@ -586,7 +597,7 @@ struct Service::Impl
         row.executedNs = r.executedTime;
         row.finishedNs = r.finishedTime;
         row.modifiedNs = clock.nowNs();
-        row.json = wire::dumpJson(doc);
+        row.json = std::move(json);
         return row;
     }
 };
@@ -1097,12 +1108,12 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         }
         if (impl.options.onRunFinished)
             impl.options.onRunFinished(org, done);
-        // One JSON document serves the store, the change feed and the answer.
-        Json doc = done;
+        // One JSON text serves the store, the change feed and the answer.
+        std::string doc = wire::runJson(done);
         auto row = impl.runRow(org, done, doc);
         const std::string fn = done.functionName;
         std::string body = blocking ? row.json : std::string();
-        impl.feed.publish(org, blocking ? "run.created" : "run.updated", "Run", done.name, std::move(doc));
+        impl.feed.publishSerialized(org, blocking ? "run.created" : "run.updated", "Run", done.name, std::move(doc));
         if (blocking) {
             impl.store.putRun(std::move(row), [this, reply, shared, body = std::move(body)](bool committed) mutable {
                 m_inFlight.fetch_sub(1);
@@ -1135,8 +1146,7 @@ void Service::createRun(const std::string &org, const std::string &functionName,
         engine::InvocationResult r;
         r.error = std::move(refused);
         if (!blocking) {
-            d.store.putRun(d.runRow(org, *shared), d.replyAfterCommit(reply, Answer{202, Json(*shared), false}));
-            d.feed.publish(org, "run.created", "Run", shared->name, Json(*shared));
+            d.acceptRun(org, *shared, reply);
         }
         (*finish)(std::move(r));
         return;
@@ -1157,8 +1167,7 @@ void Service::createRun(const std::string &org, const std::string &functionName,
 
     if (!blocking) {
         // Accepted = stored: the INITIALIZED record is queued before the invocation can finish.
-        d.store.putRun(d.runRow(org, *shared), d.replyAfterCommit(reply, Answer{202, Json(*shared), false}));
-        d.feed.publish(org, "run.created", "Run", shared->name, Json(*shared));
+        d.acceptRun(org, *shared, reply);
         reply = [](Result<Answer>) {}; // answered above; the completion must not answer again
     }
     auto submitted = d.engine.invoke({org, functionName}, std::move(inv));

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "api/watch.h"
 
+#include "wire/jsonwriter.h"
+
 #include <algorithm>
 #include <atomic>
 #include <charconv>
@@ -51,11 +53,19 @@ bool equalsIgnoreCase(std::string_view a, std::string_view b)
 
 std::string formatChange(const Change &c)
 {
-    const Json data = {{"type", c.type}, {"kind", c.kind}, {"name", c.name}, {"object", c.object}};
     std::string out = "id: " + std::to_string(c.seq) + "\nevent: " + c.type + "\ndata: ";
-    // A one-line dump: JSON escapes every newline, so the payload is always a single `data:` line.
-    out += data.dump(-1, ' ', false, Json::error_handler_t::replace);
-    out += "\n\n";
+    // {"kind","name","object","type"} on one line: compact JSON escapes every newline, so the payload is always
+    // a single `data:` line.
+    out.reserve(out.size() + c.object.size() + c.kind.size() + c.name.size() + c.type.size() + 48);
+    out += "{\"kind\":";
+    wire::appendJsonString(out, c.kind);
+    out += ",\"name\":";
+    wire::appendJsonString(out, c.name);
+    out += ",\"object\":";
+    out += c.object.empty() ? std::string_view("null") : std::string_view(c.object);
+    out += ",\"type\":";
+    wire::appendJsonString(out, c.type);
+    out += "}\n\n";
     return out;
 }
 

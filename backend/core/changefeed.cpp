@@ -1,17 +1,26 @@
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/changefeed.h"
 
+#include "wire/models.h"
+
 namespace dispatch {
 
 uint64_t ChangeFeed::publish(std::string org, std::string type, std::string kind, std::string name,
-                             nlohmann::json object)
+                             const nlohmann::json &object)
+{
+    return publishSerialized(std::move(org), std::move(type), std::move(kind), std::move(name),
+                             wire::dumpJson(object));
+}
+
+uint64_t ChangeFeed::publishSerialized(std::string org, std::string type, std::string kind, std::string name,
+                                       std::string objectJson)
 {
     // One immutable Change, shared by the history and every subscriber call (a run document is never copied).
     auto c = std::make_shared<Change>();
     c->type = std::move(type);
     c->kind = std::move(kind);
     c->name = std::move(name);
-    c->object = std::move(object);
+    c->object = std::move(objectJson);
     c->org = std::move(org);
     std::vector<std::shared_ptr<Sub>> targets;
     std::shared_ptr<const Change> dropped; // freed outside the lock

@@ -26,7 +26,7 @@ struct Change
     std::string type;   // "run.created", "run.updated", "function.updated", "function.deleted", ...
     std::string kind;   // "Run", "Function", "Image", "BaseImage", "Secret", "API", "Driver", ...
     std::string name;   // resource name or run id
-    nlohmann::json object; // the resource as the API returns it (secrets: names only)
+    std::string object; // the resource as the API returns it (secrets: names only), as compact JSON text
 };
 
 class ChangeFeed
@@ -34,7 +34,11 @@ class ChangeFeed
 public:
     explicit ChangeFeed(std::size_t history = 2000) : m_historyLimit(history) {}
 
-    uint64_t publish(std::string org, std::string type, std::string kind, std::string name, nlohmann::json object);
+    uint64_t publish(std::string org, std::string type, std::string kind, std::string name,
+                     const nlohmann::json &object);
+    // The same with the object already serialised (a run's stored document): nothing is copied or re-encoded.
+    uint64_t publishSerialized(std::string org, std::string type, std::string kind, std::string name,
+                               std::string objectJson);
 
     using Subscriber = std::function<void(const Change &)>;
     // Registers a subscriber; first replays the kept history after `afterSeq` for `org` (all orgs when empty).

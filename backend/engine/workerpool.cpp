@@ -13,6 +13,8 @@
 #include <boost/asio/write.hpp>
 #include <spdlog/spdlog.h>
 
+#include "wire/jsonwriter.h"
+
 namespace dispatch::engine {
 
 namespace asio = boost::asio;
@@ -32,15 +34,14 @@ int64_t steadyNs()
 
 std::string frame(const Json &j)
 {
-    std::string body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
-    std::string out;
-    out.resize(4);
-    const auto n = static_cast<uint32_t>(body.size());
+    std::string out(4, '\0'); // the length, big-endian, once the body is written after it
+    out.reserve(256);
+    wire::appendJson(out, j);
+    const auto n = static_cast<uint32_t>(out.size() - 4);
     out[0] = static_cast<char>((n >> 24) & 0xFF);
     out[1] = static_cast<char>((n >> 16) & 0xFF);
     out[2] = static_cast<char>((n >> 8) & 0xFF);
     out[3] = static_cast<char>(n & 0xFF);
-    out += body;
     return out;
 }
 

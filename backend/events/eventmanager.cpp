@@ -547,9 +547,12 @@ struct EventManager::Impl : std::enable_shared_from_this<EventManager::Impl>
             }
             // The run is durable now; the delivery is done.
             store.deleteEntity(kPendingDelivery, d.org, id);
-            const Json &body = r.value().body;
-            spdlog::debug("event {} delivered to subscription {}/{}: run {}", d.event.value("eventID", ""), d.org,
-                          d.subscription, body.is_object() ? body.value("name", "") : std::string());
+            if (spdlog::should_log(spdlog::level::debug)) {
+                const Answer &accepted = r.value();
+                const Json run = accepted.rawBody.empty() ? accepted.body : Json::parse(accepted.rawBody, nullptr, false);
+                spdlog::debug("event {} delivered to subscription {}/{}: run {}", d.event.value("eventID", ""), d.org,
+                              d.subscription, run.is_object() ? run.value("name", "") : std::string());
+            }
             return;
         }
         const auto &e = r.error();

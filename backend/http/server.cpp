@@ -12,6 +12,7 @@
 
 #include "http/server_state.h"
 #include "http/session.h"
+#include "wire/models.h"
 
 namespace dispatch::http {
 
@@ -256,7 +257,7 @@ Response makeEmpty(int status, unsigned version)
 Response makeError(int status, const std::string &message, unsigned version)
 {
     const nlohmann::json body{{"code", status}, {"message", message}};
-    return makeJson(status, body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace), version);
+    return makeJson(status, wire::dumpJson(body), version);
 }
 
 } // namespace dispatch::http

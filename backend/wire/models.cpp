@@ -5,6 +5,8 @@
 #include <cmath>
 #include <limits>
 
+#include "wire/jsonwriter.h"
+
 namespace dispatch::wire {
 
 namespace {
@@ -744,7 +746,9 @@ void from_json(const Json &j, CloudEvent &e)
 
 std::string dumpJson(const Json &j)
 {
-    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    std::string out;
+    appendJson(out, j);
+    return out;
 }
 
 } // namespace dispatch::wire

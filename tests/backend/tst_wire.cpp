@@ -2,10 +2,14 @@
 // messages, CloudEvents 0.1 validation and 1.0 normalisation.
 // SPDX-License-Identifier: GPL-3.0-or-later
 #include "core/ids.h"
+#include "wire/jsonwriter.h"
 #include "wire/models.h"
 #include "wire/validation.h"
 
+#include <cstdint>
+#include <limits>
 #include <optional>
+#include <random>
 #include <QtTest>
 #include <string>
 
@@ -188,6 +192,8 @@ private slots:
     void lenientReaders();
     void runTimes();
     void runIdsAreTimeOrderedUuids();
+    void jsonWriterMatchesNlohmann();
+    void runJsonMatchesToJson();
     void status_data();
     void status();
 
@@ -788,6 +794,125 @@ void TestWire::runIdsAreTimeOrderedUuids()
         previous = next;
     }
     QVERIFY(dispatch::newTimeOrderedUuid(ns) != dispatch::newTimeOrderedUuid(ns));
+}
+
+namespace {
+
+std::string nlohmannDump(const Json &j)
+{
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
+// A random document: every byte value in strings (so invalid UTF-8 and every control character), integers
+// at the edges, floats, nesting.
+Json randomJson(std::mt19937_64 &gen, int depth)
+{
+    const auto pick = [&gen](uint64_t n) { return gen() % n; };
+    const auto randomString = [&] {
+        std::string s;
+        const auto n = pick(12);
+        for (uint64_t i = 0; i < n; ++i) {
+            switch (pick(4)) {
+            case 0: s.push_back(static_cast<char>(pick(256))); break;  // anything
+            case 1: s.push_back(static_cast<char>(pick(32))); break;   // control
+            case 2: s += pick(2) ? "\xc3\xa9" : "\"\\"; break;     // é, quote and backslash
+            default: s.push_back(static_cast<char>('a' + pick(26))); break;
+            }
+        }
+        return s;
+    };
+    switch (depth > 3 ? pick(6) : pick(8)) {
+    case 0: return nullptr;
+    case 1: return pick(2) == 0;
+    case 2: {
+        static const int64_t edges[] = {0, -1, 1, INT64_MIN, INT64_MAX, 1'795'631'843'123'456'789LL};
+        return pick(2) ? Json(edges[pick(6)]) : Json(static_cast<int64_t>(gen()));
+    }
+    case 3: return pick(2) ? Json(gen()) : Json(UINT64_MAX);
+    case 4: {
+        static const double floats[] = {0.0, -0.0, 0.1, 1.0, 1e300, -2.5e-300, 123456.789, 1e21,
+                                        std::numeric_limits<double>::quiet_NaN(),
+                                        std::numeric_limits<double>::infinity()};
+        return floats[pick(10)];
+    }
+    case 5: return randomString();
+    case 6: {
+        Json a = Json::array();
+        for (uint64_t i = 0, n = pick(5); i < n; ++i)
+            a.push_back(randomJson(gen, depth + 1));
+        return a;
+    }
+    default: {
+        Json o = Json::object();
+        for (uint64_t i = 0, n = pick(5); i < n; ++i)
+            o[randomString()] = randomJson(gen, depth + 1);
+        return o;
+    }
+    }
+}
+
+} // namespace
+
+void TestWire::jsonWriterMatchesNlohmann()
+{
+    const Json fixed[] = {Json(), Json::object(), Json::array(), Json(""), Json("plain ascii ~\x7f"),
+                          Json("tab\tnew\nline\r\b\f\x01\x1f"), Json("h\xc3\xa9llo \xe2\x82\xac \xf0\x9f\x98\x80"),
+                          Json("bad \xff\xfe utf-8 \xc3"), Json::parse(R"({"b":[1,2.5,"x",null,true],"a":{"":{}}})")};
+    for (const Json &j : fixed) {
+        std::string out = "prefix:";
+        dispatch::wire::appendJson(out, j);
+        QCOMPARE(QString::fromStdString(out), QString::fromStdString("prefix:" + nlohmannDump(j)));
+    }
+    std::mt19937_64 gen(20261126);
+    for (int i = 0; i < 5000; ++i) {
+        const Json j = randomJson(gen, 0);
+        const std::string expected = nlohmannDump(j);
+        const std::string actual = dispatch::wire::dumpJson(j);
+        if (actual != expected)
+            QFAIL(qPrintable(QStringLiteral("document %1:\n%2\n%3").arg(i).arg(QString::fromStdString(expected),
+                                                                              QString::fromStdString(actual))));
+    }
+}
+
+void TestWire::runJsonMatchesToJson()
+{
+    using dispatch::wire::Run;
+    std::vector<Run> runs;
+    Run r; // a bare one: only the always-present fields
+    runs.push_back(r);
+    r.name = dispatch::newTimeOrderedUuid(1'795'631'843'123'456'789LL);
+    r.functionName = "hello-py";
+    r.functionId = "f-id";
+    r.faasId = "faas \"id\"";
+    r.blocking = true;
+    r.input = Json{{"name", "Jon"}, {"place", "Winterfell"}};
+    r.output = Json{{"myField", "Hello, Jon from Winterfell"}};
+    r.httpContext = Json{{"method", "POST"}, {"uri", "/dispatch/hello"}};
+    r.secrets = {"open-sesame", "other"};
+    r.status = dispatch::wire::Status::Ready;
+    r.executedTime = 1'795'631'843'123'456'789LL;
+    r.finishedTime = r.executedTime + 5000;
+    r.durationNs = 4200;
+    r.coldStart = true;
+    r.logs = dispatch::wire::Logs{{"err line", "caf\xc3\xa9"}, {"out \t line"}};
+    r.tags = {{"k", "v"}, {"only-key", ""}};
+    runs.push_back(r);
+    r.error = dispatch::wire::InvocationError{"FunctionError", "boom\n", {"Traceback", "  line 1"}};
+    r.output = nullptr;
+    r.status = dispatch::wire::Status::Error;
+    r.reason = {"error running function: hello-py: boom"};
+    r.event = Json{{"eventType", "cron.trigger"}, {"eventID", "e1"}};
+    runs.push_back(r);
+    r.error = dispatch::wire::InvocationError{"SystemError", "", {}};
+    r.logs = dispatch::wire::Logs{};
+    r.finishedTime = 0;
+    r.durationNs = -1;
+    r.blocking = false;
+    r.coldStart = false;
+    r.input = "a string input";
+    runs.push_back(r);
+    for (const Run &run : runs)
+        QCOMPARE(QString::fromStdString(dispatch::wire::runJson(run)), QString::fromStdString(nlohmannDump(Json(run))));
 }
 
 void TestWire::runTimes()
