@@ -4,11 +4,14 @@
 #include <charconv>
 #include <vector>
 
+#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
 
 #include "wire/validation.h"
 
 namespace dispatch::api {
+
+namespace asio = boost::asio;
 
 namespace bhttp = boost::beast::http;
 
@@ -104,6 +107,10 @@ QueryParams parseQuery(std::string_view q)
 
 namespace {
 
+// Dispatch areas this server answers 501 for (as Solo), unless a service registered itself for them.
+const std::vector<std::string> notImplemented = {"iam",           "eventdrivers", "application", "serviceclass",
+                                                 "serviceinstance", "api",        "event",       "events"};
+
 http::Response answerToResponse(const Result<Answer> &r, unsigned version, bool keepAlive)
 {
     http::Response res;
@@ -193,8 +200,6 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
         return reply(Answer{200, m_version.toJson(), false});
     }
 
-    static const std::vector<std::string> notImplemented = {"iam", "eventdrivers", "application", "serviceclass",
-                                                            "serviceinstance", "api", "event", "events"};
     auto extra = m_extra.find(service);
     const bool known = service == "function" || service == "runs" || service == "secret" || service == "image" ||
                        service == "baseimage" || extra != m_extra.end() ||
@@ -214,14 +219,54 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
         return reply(ApiError::validation(602, "X-Dispatch-Org in header is required"));
     if (req.find(bhttp::field::cookie) == req.end() && req.find(bhttp::field::authorization) == req.end())
         return reply(ApiError::unauthorized("unauthenticated for invalid credentials"));
-    Principal principal;
-    if (m_authorizer) {
-        auto who = m_authorizer(*ctx, org, parts);
-        if (!who)
-            return reply(who.error());
-        principal = std::move(*who);
+    if (!m_authorizer)
+        return serve(ctx, responder, reply, parts, rawQuery, org, Principal{});
+    if (m_authMayBlock && m_authMayBlock(*ctx)) {
+        // Verifying this token may fetch the identity provider's keys (up to its timeout): not on the event loop,
+        // which the gateway and every other client share. The answer continues on the loop.
+        asio::post(*m_authPool, [this, ctx, responder, reply, parts, rawQuery, org]() mutable {
+            auto who = m_authorizer(*ctx, org, parts);
+            asio::post(*m_loop, [this, ctx = std::move(ctx), responder = std::move(responder), reply = std::move(reply),
+                                 parts = std::move(parts), rawQuery, org = std::move(org),
+                                 who = std::move(who)]() mutable {
+                if (!who)
+                    return reply(who.error());
+                serve(ctx, responder, reply, parts, rawQuery, org, std::move(*who));
+            });
+        });
+        return;
     }
+    auto who = m_authorizer(*ctx, org, parts);
+    if (!who)
+        return reply(who.error());
+    serve(ctx, responder, reply, parts, rawQuery, org, std::move(*who));
+}
 
+void RestApi::setAuthorizer(Authorizer authorizer, std::function<bool(const http::RequestContext &)> mayBlock,
+                            boost::asio::io_context *loop)
+{
+    m_authorizer = std::move(authorizer);
+    if (mayBlock && loop) {
+        m_authMayBlock = std::move(mayBlock);
+        m_loop = loop;
+        m_authPool = std::make_unique<asio::thread_pool>(1);
+    }
+}
+
+RestApi::~RestApi()
+{
+    if (m_authPool)
+        m_authPool->join();
+}
+
+void RestApi::serve(const std::shared_ptr<http::RequestContext> &ctx, const http::ResponderPtr &responder,
+                    const Reply &reply, const std::vector<std::string> &parts, std::string_view rawQuery,
+                    const std::string &org, Principal principal)
+{
+    const auto &req = ctx->request;
+    const auto method = req.method();
+    const std::string &service = parts[1];
+    const auto extra = m_extra.find(service);
     if (extra != m_extra.end()) {
         RouteRequest rr{ctx, responder, org, parts, parseQuery(rawQuery), std::move(principal)};
         return extra->second.handler(rr, reply);

@@ -7,9 +7,13 @@
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/thread_pool.hpp>
 
 #include "api/service.h"
 #include "http/server.h"
@@ -82,15 +86,27 @@ public:
     void addRawRoute(const std::string &path, http::Handler handler);
     // With an authorizer every non-public request goes through it; without one (auth mode "none") any Cookie or
     // Authorization header is accepted, as in Dispatch-Solo.
-    void setAuthorizer(Authorizer authorizer) { m_authorizer = std::move(authorizer); }
+    // When `mayBlock` says a request's check could wait (a token whose provider keys may have to be fetched),
+    // the authorizer runs on a thread of its own and the request continues on `loop`.
+    void setAuthorizer(Authorizer authorizer, std::function<bool(const http::RequestContext &)> mayBlock = {},
+                       boost::asio::io_context *loop = nullptr);
     void handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder);
+    ~RestApi();
 
 private:
+    // Everything after authentication.
+    void serve(const std::shared_ptr<http::RequestContext> &ctx, const http::ResponderPtr &responder,
+               const Reply &reply, const std::vector<std::string> &parts, std::string_view rawQuery,
+               const std::string &org, Principal principal);
+
     Service &m_service;
     VersionInfo m_version;
     std::map<std::string, RouteService> m_extra;
     std::map<std::string, http::Handler> m_raw;
     Authorizer m_authorizer;
+    std::function<bool(const http::RequestContext &)> m_authMayBlock;
+    boost::asio::io_context *m_loop = nullptr;
+    std::unique_ptr<boost::asio::thread_pool> m_authPool;
 };
 
 } // namespace dispatch::api

@@ -139,6 +139,26 @@ struct Iam::Impl
     }
 
     // ---- authentication ----
+    // Whether checking this request may wait on the network: an OpenID bearer token not verified before (its
+    // check may have to fetch the provider's discovery document or keys).
+    bool mayBlock(const http::RequestContext &ctx)
+    {
+        if (!oidc)
+            return false;
+        auto it = ctx.request.find(bhttp::field::authorization);
+        if (it == ctx.request.end() || it->value().size() <= 7)
+            return false;
+        const std::string token(it->value().substr(7));
+        if (oidc->cached(token))
+            return false;
+        auto claims = peekClaims(token);
+        if (!claims)
+            return false;
+        const auto issIt = claims->find("iss");
+        const std::string iss = issIt != claims->end() && issIt->is_string() ? issIt->get<std::string>() : "";
+        return iss == oidc->options().issuer || iss == oidc->options().issuer + "/";
+    }
+
     Result<Principal> authenticate(const http::RequestContext &ctx)
     {
         const auto &req = ctx.request;
@@ -626,6 +646,17 @@ api::Authorizer Iam::authorizer()
         } catch (const std::exception &e) { // a malformed token must never cost the request its answer
             impl->auditEvent("authentication-failed", ctx, org, "", std::string("malformed credentials: ") + e.what());
             return ApiError::unauthorized("unauthenticated: the credentials are malformed");
+        }
+    };
+}
+
+std::function<bool(const http::RequestContext &)> Iam::authorizerMayBlock()
+{
+    return [impl = m_impl](const http::RequestContext &ctx) {
+        try {
+            return impl->mayBlock(ctx);
+        } catch (const std::exception &) { // malformed: the authorizer itself answers it, at once
+            return false;
         }
     };
 }

@@ -44,6 +44,8 @@ public:
     void start();         // first OpenID discovery (a failure is retried when a token arrives)
     bool enabled() const { return m_options.enabled(); }
     api::Authorizer authorizer();
+    // True for requests whose check may wait on the identity provider (RestApi runs those off the event loop).
+    std::function<bool(const http::RequestContext &)> authorizerMayBlock();
     api::RouteService routeService();
     // GET /home of Dispatch v0.1.x (what `dispatch login` with a service account calls): 200 once the credentials
     // verify, 401 otherwise; with auth off any request gets the 200.

@@ -238,7 +238,7 @@ int run(const ServerConfig &c)
     rest.addService("iam", iam.routeService());
     rest.addRawRoute("/home", iam.homeHandler());
     if (iam.enabled()) {
-        rest.setAuthorizer(iam.authorizer());
+        rest.setAuthorizer(iam.authorizer(), iam.authorizerMayBlock(), &io);
         spdlog::info("auth: {}{}{}", c.authOidc ? "oidc (issuer " + c.oidcIssuer + ")" : std::string(),
                      c.authOidc && c.authServiceAccounts ? " and " : "",
                      c.authServiceAccounts ? "service accounts" : "");

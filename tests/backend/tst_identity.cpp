@@ -12,6 +12,8 @@
 #include <QProcess>
 #include <QRandomGenerator>
 #include <QRegularExpression>
+#include <QTcpServer>
+#include <QTcpSocket>
 #include <QTemporaryDir>
 #include <QUrlQuery>
 #include <QtTest>
@@ -102,6 +104,7 @@ private slots:
     void orgIsolation();
     void serviceAccounts();
     void pkceLoginAndRefreshAfterExpiry();
+    void slowProviderHoldsUpNoOtherRequest();
 
 private:
     QByteArray tokenFor(const QString &email) { return m_idp->sign("RS256", claimsFor(m_idp->issuer(), email)); }
@@ -608,6 +611,64 @@ void TestIdentity::pkceLoginAndRefreshAfterExpiry()
     who = call(server.apiBase(), "GET", "/v1/iam/whoami", access, "dispatch");
     QCOMPARE(who.status, 200);
     QCOMPARE(who.json()["subject"], "alice@example.test");
+    QVERIFY(server.stop());
+}
+
+
+// A provider that does not answer must not hold up the server: verifying a token waits for the provider's
+// discovery document off the event loop, while other requests (here /healthz and an unauthenticated 401) are
+// answered. The "provider" is a loopback socket that answers the server's first fetch (at start) with 503 and
+// holds every later one until the test lets go; nothing here depends on how long anything takes.
+void TestIdentity::slowProviderHoldsUpNoOtherRequest()
+{
+    QTcpServer provider;
+    QVERIFY(provider.listen(QHostAddress::LocalHost));
+    const QString issuer = QStringLiteral("http://127.0.0.1:%1").arg(provider.serverPort());
+    QList<QTcpSocket *> held;
+    bool holding = false;
+    QObject::connect(&provider, &QTcpServer::newConnection, &provider, [&] {
+        while (QTcpSocket *socket = provider.nextPendingConnection()) {
+            if (holding) {
+                held << socket;
+                continue;
+            }
+            QObject::connect(socket, &QTcpSocket::readyRead, socket, [socket] {
+                socket->readAll();
+                socket->write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+                socket->disconnectFromHost();
+            });
+        }
+    });
+    TestServer server({"--auth", "oidc", "--oidc-issuer", issuer, "--oidc-audience", "dispatch-console",
+                       "--oidc-jwks-min-refresh", "0"});
+    QString error;
+    QVERIFY2(server.start(&error), qPrintable(error));
+    holding = true;
+
+    // A token of that issuer (never checked to the end: the provider does not answer).
+    const QByteArray token = b64url(R"({"alg":"RS256","typ":"JWT","kid":"k1"})") + "." +
+                             b64url(QByteArray::fromStdString(claimsFor(issuer, "someone@example.test").dump())) +
+                             "." + b64url("signature");
+    QNetworkAccessManager nam;
+    QNetworkRequest request(QUrl(server.apiBase() + "/v1/function"));
+    request.setRawHeader("Authorization", "Bearer " + token);
+    request.setRawHeader("X-Dispatch-Org", "orga");
+    QNetworkReply *waiting = nam.get(request);
+    QTRY_VERIFY_WITH_TIMEOUT(!held.isEmpty(), 30000); // the server is fetching from the provider now
+
+    QCOMPARE(call(server.apiBase(), "GET", "/healthz", {}).status, 200);
+    QCOMPARE(call(server.apiBase(), "GET", "/v1/function", {}).status, 401);
+    QVERIFY(!waiting->isFinished());
+
+    for (QTcpSocket *socket : held) {
+        socket->write("HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n");
+        socket->disconnectFromHost();
+    }
+    holding = false;
+    QTRY_VERIFY_WITH_TIMEOUT(waiting->isFinished(), 30000);
+    const int status = waiting->attribute(QNetworkRequest::HttpStatusCodeAttribute).toInt();
+    QVERIFY2(status == 401 || status == 503, QByteArray::number(status) + " " + waiting->readAll());
+    waiting->deleteLater();
     QVERIFY(server.stop());
 }
 
