@@ -151,9 +151,9 @@ void RestApi::addService(const std::string &name, RouteService service)
     m_extra[name] = std::move(service);
 }
 
-void RestApi::addRawRoute(const std::string &path, http::Handler handler)
+void RestApi::addRawRoute(const std::string &path, http::Handler handler, RawAccess access)
 {
-    m_raw[path] = std::move(handler);
+    m_raw[path] = RawRoute{std::move(handler), access};
 }
 
 void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderPtr responder)
@@ -174,8 +174,20 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
     const std::string path = cleanPath(percentDecode(rawPath, false));
     const auto method = req.method();
 
-    if (auto raw = m_raw.find(path); raw != m_raw.end())
-        return raw->second(std::move(ctx), std::move(responder));
+    if (auto raw = m_raw.find(path); raw != m_raw.end()) {
+        const RawRoute &route = raw->second;
+        if (route.access == RawAccess::Public || !m_authorizer)
+            return route.handler(std::move(ctx), std::move(responder));
+        // Server-wide data (every org's functions): only an admin's credentials, checked like any request's.
+        const std::vector<std::string> parts{path.substr(1)};
+        return authorizeThen(ctx, reply, std::string(), parts,
+                             [ctx, responder, reply, handler = route.handler](Principal who) mutable {
+                                 if (!who.admin)
+                                     return reply(ApiError::forbidden("forbidden: " + who.subject +
+                                                                      " is not an administrator"));
+                                 handler(std::move(ctx), std::move(responder));
+                             });
+    }
 
     // Health: any method, any sub-path, no headers needed.
     if (path == "/healthz" || path.rfind("/healthz/", 0) == 0)
@@ -221,17 +233,24 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
         return reply(ApiError::unauthorized("unauthenticated for invalid credentials"));
     if (!m_authorizer)
         return serve(ctx, responder, reply, parts, rawQuery, org, Principal{});
+    authorizeThen(ctx, reply, org, parts, [this, ctx, responder, reply, parts, rawQuery, org](Principal who) {
+        serve(ctx, responder, reply, parts, rawQuery, org, std::move(who));
+    });
+}
+
+void RestApi::authorizeThen(const std::shared_ptr<http::RequestContext> &ctx, const Reply &reply,
+                            const std::string &org, const std::vector<std::string> &parts,
+                            std::function<void(Principal)> next)
+{
     if (m_authMayBlock && m_authMayBlock(*ctx)) {
         // Verifying this token may fetch the identity provider's keys (up to its timeout): not on the event loop,
-        // which the gateway and every other client share. The answer continues on the loop.
-        asio::post(*m_authPool, [this, ctx, responder, reply, parts, rawQuery, org]() mutable {
+        // which the gateway and every other client share. The request continues on the loop.
+        asio::post(*m_authPool, [this, ctx, reply, org, parts, next = std::move(next)]() mutable {
             auto who = m_authorizer(*ctx, org, parts);
-            asio::post(*m_loop, [this, ctx = std::move(ctx), responder = std::move(responder), reply = std::move(reply),
-                                 parts = std::move(parts), rawQuery, org = std::move(org),
-                                 who = std::move(who)]() mutable {
+            asio::post(*m_loop, [reply = std::move(reply), next = std::move(next), who = std::move(who)]() mutable {
                 if (!who)
                     return reply(who.error());
-                serve(ctx, responder, reply, parts, rawQuery, org, std::move(*who));
+                next(std::move(*who));
             });
         });
         return;
@@ -239,7 +258,7 @@ void RestApi::handle(std::shared_ptr<http::RequestContext> ctx, http::ResponderP
     auto who = m_authorizer(*ctx, org, parts);
     if (!who)
         return reply(who.error());
-    serve(ctx, responder, reply, parts, rawQuery, org, std::move(*who));
+    next(std::move(*who));
 }
 
 void RestApi::setAuthorizer(Authorizer authorizer, std::function<bool(const http::RequestContext &)> mayBlock,

@@ -82,8 +82,11 @@ public:
     RestApi(Service &service, VersionInfo version);
     // Serves /v1/<name>/... with `service` instead of answering 501.
     void addService(const std::string &name, RouteService service);
-    // Serves exactly `path` (outside /v1: no org header, no credentials) with `handler`, e.g. /metrics.
-    void addRawRoute(const std::string &path, http::Handler handler);
+    // Serves exactly `path` (outside /v1: no org header) with `handler`. Public: no credentials (/home checks its
+    // own). Admin: with an authorizer (authentication on), only an administrator's credentials (e.g. /metrics,
+    // which shows every org); without one, public.
+    enum class RawAccess { Public, Admin };
+    void addRawRoute(const std::string &path, http::Handler handler, RawAccess access = RawAccess::Public);
     // With an authorizer every non-public request goes through it; without one (auth mode "none") any Cookie or
     // Authorization header is accepted, as in Dispatch-Solo.
     // When `mayBlock` says a request's check could wait (a token whose provider keys may have to be fetched),
@@ -94,6 +97,10 @@ public:
     ~RestApi();
 
 private:
+    // Runs the authorizer (on its own thread when it may wait on the identity provider), then `next` on the loop;
+    // a refusal is answered through `reply`.
+    void authorizeThen(const std::shared_ptr<http::RequestContext> &ctx, const Reply &reply, const std::string &org,
+                       const std::vector<std::string> &parts, std::function<void(Principal)> next);
     // Everything after authentication.
     void serve(const std::shared_ptr<http::RequestContext> &ctx, const http::ResponderPtr &responder,
                const Reply &reply, const std::vector<std::string> &parts, std::string_view rawQuery,
@@ -102,7 +109,12 @@ private:
     Service &m_service;
     VersionInfo m_version;
     std::map<std::string, RouteService> m_extra;
-    std::map<std::string, http::Handler> m_raw;
+    struct RawRoute
+    {
+        http::Handler handler;
+        RawAccess access = RawAccess::Public;
+    };
+    std::map<std::string, RawRoute> m_raw;
     Authorizer m_authorizer;
     std::function<bool(const http::RequestContext &)> m_authMayBlock;
     boost::asio::io_context *m_loop = nullptr;

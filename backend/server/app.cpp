@@ -251,7 +251,9 @@ int run(const ServerConfig &c)
     stats::StatsApi statsApi(runStats, clock);
     rest.addService("stats", statsApi.route());
     stats::MetricsExporter metrics(runStats, engine, *store.value());
-    rest.addRawRoute("/metrics", [&metrics](auto ctx, auto responder) { metrics.handle(ctx, responder); });
+    rest.addRawRoute(
+        "/metrics", [&metrics](auto ctx, auto responder) { metrics.handle(ctx, responder); },
+        api::RestApi::RawAccess::Admin);
     // Events (/v1/event): loaded now, drivers and pending deliveries start once the API port is bound.
     events::EventManagerOptions eventOpts;
     eventOpts.dataDir = c.dataDir;

@@ -105,6 +105,7 @@ private slots:
     void serviceAccounts();
     void pkceLoginAndRefreshAfterExpiry();
     void slowProviderHoldsUpNoOtherRequest();
+    void metricsNeedAnAdministrator();
 
 private:
     QByteArray tokenFor(const QString &email) { return m_idp->sign("RS256", claimsFor(m_idp->issuer(), email)); }
@@ -670,6 +671,22 @@ void TestIdentity::slowProviderHoldsUpNoOtherRequest()
     QVERIFY2(status == 401 || status == 503, QByteArray::number(status) + " " + waiting->readAll());
     waiting->deleteLater();
     QVERIFY(server.stop());
+}
+
+// /metrics shows every org's functions: with authentication on, only an administrator may read it.
+void TestIdentity::metricsNeedAnAdministrator()
+{
+    const auto metrics = [this](const QByteArray &token) { return call(m_server->apiBase(), "GET", "/metrics", token, {}); };
+    const auto anonymous = metrics({});
+    QCOMPARE(anonymous.status, 401);
+    QVERIFY2(anonymous.body.contains("Bearer"), anonymous.body.constData());
+    const auto user = metrics(tokenFor("someone@example.test"));
+    QCOMPARE(user.status, 403);
+    QVERIFY2(user.body.contains("not an administrator"), user.body.constData());
+    QCOMPARE(metrics("not-a-token").status, 401);
+    const auto admin = metrics(m_admin);
+    QCOMPARE(admin.status, 200);
+    QVERIFY(admin.body.contains("dispatch_http_requests_total"));
 }
 
 QTEST_GUILESS_MAIN(TestIdentity)
