@@ -770,6 +770,22 @@ private:
     }
 
     // The server may write runs behind the replies: poll until the count reaches `expected` or stops moving.
+    // The server's --run-retention (its default unless given with --server-arg); unknown for --reuse.
+    std::optional<std::size_t> runRetention() const
+    {
+        if (!m_config.reuseUrl.empty())
+            return std::nullopt;
+        std::size_t retention = 100000;
+        const auto &args = m_config.serverArgs;
+        for (std::size_t i = 0; i < args.size(); ++i) {
+            if (args[i].rfind("--run-retention=", 0) == 0)
+                retention = std::strtoull(args[i].c_str() + 16, nullptr, 10);
+            else if (args[i] == "--run-retention" && i + 1 < args.size())
+                retention = std::strtoull(args[i + 1].c_str(), nullptr, 10);
+        }
+        return retention;
+    }
+
     void reportPersisted(const std::string &function, std::size_t before, uint64_t replies,
                          uint64_t abandoned)
     {
@@ -799,6 +815,21 @@ private:
         }
         const std::size_t persisted = *last.count >= before ? *last.count - before : 0;
         const double waited = std::chrono::duration<double, std::milli>(Clock::now() - start).count();
+        // Past the server's run retention the oldest runs are deleted as new ones arrive: the list then holds the
+        // retention, and "persisted" can only be told by that.
+        const std::optional<std::size_t> retention = runRetention();
+        if (retention && *last.count >= *retention && persisted < replies) {
+            // Retention is enforced every 64 finished runs, so up to 63 more may be listed until the next one.
+            std::printf("  persisted: the function's list is at its retention (%zu): %zu runs, the newest (%llu 2xx "
+                        "replies in this level; list in %s)\n",
+                        *retention, *last.count, static_cast<unsigned long long>(replies),
+                        millisText(last.millis).c_str());
+            m_summary.push_back({"runs persisted " + function,
+                                 format("%zu kept, at --run-retention %zu (oldest deleted)", *last.count, *retention)});
+            m_summary.push_back({"GET /v1/runs list " + function,
+                                 format("%zu runs in ", *last.count) + millisText(last.millis)});
+            return;
+        }
         std::printf(
             "  persisted: %zu of %llu 2xx replies%s (list of %zu runs, %.1f MB, in %s; settled after %s)\n",
             persisted, static_cast<unsigned long long>(replies),
