@@ -900,60 +900,68 @@ private:
 
     void scenarioGateway()
     {
-        section("API gateway: POST http://127.0.0.1:<gateway>/<org>/hello -> hello-py");
+        section("API gateway: POST http://127.0.0.1:<gateway>/<org>/hello-<language> -> hello-py / hello-js");
         if (m_gatewayPort == 0) {
             std::printf("  skipped: gateway port unknown\n");
             m_summary.push_back({"gateway", "skipped (no gateway port)"});
             return;
         }
-        const Language &python = dispatchLanguages()[0];
-        if (!ensureFunction(python))
-            return;
-        const json api = {{"name", "bench-hello"}, {"function", python.functionName},
-                          {"methods", {"POST"}},   {"protocols", {"http"}},
-                          {"uris", {"/hello"}},    {"enabled", true},
-                          {"cors", false},         {"tags", json::array()}};
-        const HttpReply created = m_api->post("/v1/api", api.dump());
-        if (!created.ok() || (created.status != 200 && created.status != 201 && created.status != 409)) {
-            std::printf("  skipped: POST /v1/api -> %s\n",
-                        created.ok() ? ("HTTP " + std::to_string(created.status)).c_str()
-                                     : created.error.c_str());
-            m_summary.push_back({"gateway", "skipped (POST /v1/api not supported)"});
-            return;
-        }
-        const ReadyWait wait =
-            waitReady("/v1/api/bench-hello", milliseconds(10), Clock::now() + milliseconds(10000));
-        if (!wait.ready)
-            std::printf("  note: API bench-hello not reported READY (%s); trying anyway\n",
-                        wait.error.c_str());
+        bool header = false;
+        for (const Language *language : m_config.languages) {
+            if (!ensureFunction(*language))
+                continue;
+            const std::string apiName = "bench-" + language->functionName;
+            const std::string uri = "/" + language->functionName;
+            const json api = {{"name", apiName},         {"function", language->functionName},
+                              {"methods", {"POST"}},     {"protocols", {"http"}},
+                              {"uris", {uri}},           {"enabled", true},
+                              {"cors", false},           {"tags", json::array()}};
+            const HttpReply created = m_api->post("/v1/api", api.dump());
+            if (!created.ok() || (created.status != 200 && created.status != 201 && created.status != 409)) {
+                std::printf("  skipped: POST /v1/api -> %s\n",
+                            created.ok() ? ("HTTP " + std::to_string(created.status)).c_str()
+                                         : created.error.c_str());
+                m_summary.push_back({"gateway", "skipped (POST /v1/api not supported)"});
+                return;
+            }
+            const ReadyWait wait =
+                waitReady("/v1/api/" + apiName, milliseconds(10), Clock::now() + milliseconds(10000));
+            if (!wait.ready)
+                std::printf("  note: API %s not reported READY (%s); trying anyway\n", apiName.c_str(),
+                            wait.error.c_str());
 
-        const std::string path = "/" + m_config.org + "/hello";
-        HttpClient gateway(m_host, m_gatewayPort, m_config.org);
-        const HttpReply probe = gateway.post(path, kGatewayBody);
-        const json output = probe.ok() ? json::parse(probe.body, nullptr, false) : json();
-        if (!probe.ok() || probe.status != 200 || !isGreeting(output)) {
-            std::printf(
-                "  skipped: probe POST %s -> %s\n", path.c_str(),
-                probe.ok()
-                    ? ("HTTP " + std::to_string(probe.status) + " " + probe.body.substr(0, 200)).c_str()
-                    : probe.error.c_str());
-            m_summary.push_back({"gateway", "skipped (probe failed)"});
-            return;
-        }
-        printLoadHeader();
-        for (const unsigned connections : m_config.gatewayConcurrency) {
-            HttpRequestSpec request;
-            request.method = "POST";
-            request.target = path;
-            request.body = std::string(kGatewayBody);
-            LoadOptions options = loadOptions(m_gatewayPort, connections);
-            options.check = [](unsigned, std::string_view body) {
-                return isGreeting(json::parse(body, nullptr, false));
-            };
-            std::string notes;
-            const LoadResult r = measuredLoad(options, request, notes);
-            printLoadLine("gateway " + path, connections, r, notes);
-            m_summary.push_back({format("gateway c=%u", connections), loadSummary(r)});
+            const std::string path = "/" + m_config.org + uri;
+            HttpClient gateway(m_host, m_gatewayPort, m_config.org);
+            const HttpReply probe = gateway.post(path, kGatewayBody);
+            const json output = probe.ok() ? json::parse(probe.body, nullptr, false) : json();
+            if (!probe.ok() || probe.status != 200 || !isGreeting(output)) {
+                std::printf(
+                    "  skipped: probe POST %s -> %s\n", path.c_str(),
+                    probe.ok()
+                        ? ("HTTP " + std::to_string(probe.status) + " " + probe.body.substr(0, 200)).c_str()
+                        : probe.error.c_str());
+                m_summary.push_back({"gateway " + language->functionName, "skipped (probe failed)"});
+                continue;
+            }
+            if (!header) {
+                printLoadHeader();
+                header = true;
+            }
+            for (const unsigned connections : m_config.gatewayConcurrency) {
+                HttpRequestSpec request;
+                request.method = "POST";
+                request.target = path;
+                request.body = std::string(kGatewayBody);
+                LoadOptions options = loadOptions(m_gatewayPort, connections);
+                options.check = [](unsigned, std::string_view body) {
+                    return isGreeting(json::parse(body, nullptr, false));
+                };
+                std::string notes;
+                const LoadResult r = measuredLoad(options, request, notes);
+                printLoadLine("gateway " + path, connections, r, notes);
+                m_summary.push_back(
+                    {format("gateway %s c=%u", language->functionName.c_str(), connections), loadSummary(r)});
+            }
         }
     }
 
@@ -996,7 +1004,7 @@ scenarios (--scenarios, comma-separated; default ceiling,rss,seed,create,exec):
   seed      POST the python3/nodejs base images and images, time until all READY
   create    POST /v1/function hello-py / hello-js, time to READY and to the first run result
   exec      blocking POST /v1/runs throughput per language and concurrency, and persisted run counts
-  gateway   POST through the API gateway (off by default; skipped if the server has no /v1/api)
+  gateway   POST through the API gateway per language (off by default; skipped if the server has no /v1/api)
 
 options:
   --scenarios LIST        scenarios to run ("all" = every one)
