@@ -606,7 +606,20 @@ void LocalEngine::startPool(const FunctionSpec &spec, fs::path revisionDir, std:
     if (!launch)
         return done(launch.error());
     auto pool = std::make_shared<WorkerPool>(m_io, m_reaper, std::move(launch.value()), m_options.pool);
-    pool->start([this, spec, pool, handler, revisionDir, done](std::optional<LoadError> err) {
+    {
+        // The engine owns a starting pool (its start callback holds it only weakly), so shutdown can stop it.
+        std::lock_guard lock(m_mutex);
+        m_starting.push_back(pool);
+    }
+    pool->start([this, spec, weak = std::weak_ptr<WorkerPool>(pool), handler, revisionDir,
+                 done](std::optional<LoadError> err) {
+        auto pool = weak.lock();
+        if (!pool)
+            return;
+        {
+            std::lock_guard lock(m_mutex);
+            std::erase(m_starting, pool);
+        }
         if (err) {
             pool->stopNow("the handler failed to load");
             done(ApiError::badRequest(err->message()));
@@ -721,8 +734,11 @@ void LocalEngine::shutdown(std::chrono::milliseconds grace)
             pools.push_back(d.pool);
         for (auto &p : m_retiring)
             pools.push_back(p);
+        for (auto &p : m_starting)
+            pools.push_back(p);
         m_deployments.clear();
         m_retiring.clear();
+        m_starting.clear();
     }
     for (auto &p : pools)
         p->drain();

@@ -85,6 +85,7 @@ private:
     std::map<FunctionKey, Deployment> m_deployments;
     std::map<FunctionKey, std::string> m_pendingRevision; // the newest revision being deployed per function
     std::vector<std::shared_ptr<WorkerPool>> m_retiring;   // old revisions finishing their queued runs
+    std::vector<std::shared_ptr<WorkerPool>> m_starting;   // revisions whose first worker is not ready yet
     // Runs for a function whose first revision is still being deployed (e.g. right after a restart): they wait
     // for the pool instead of failing, up to the queue limit.
     std::map<FunctionKey, std::vector<Invocation>> m_waiting;

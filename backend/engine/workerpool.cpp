@@ -638,6 +638,9 @@ void WorkerPool::stopNow(const std::string &why)
         self->m_idle.clear();
         if (self->m_idleTimer)
             self->m_idleTimer->cancel();
+        // Stopped before its first worker was ready: nobody is told any more (the deployer stopped it), and the
+        // callback (which holds the pool) must not keep the pool alive forever.
+        self->m_ready = nullptr;
         self->updateCounters();
     });
 }

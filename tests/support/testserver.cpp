@@ -82,11 +82,17 @@ bool TestServer::stop()
     if (!m_process->waitForFinished(60000)) {
         m_process->kill();
         m_process->waitForFinished(5000);
+        m_output += m_process->readAll();
         m_lastExitCode = -1;
+        qWarning("dispatch-server did not stop within 60 s of SIGTERM; the end of its output:\n%s",
+                 m_output.right(6000).constData());
         return false;
     }
     m_output += m_process->readAll();
     m_lastExitCode = m_process->exitStatus() == QProcess::NormalExit ? m_process->exitCode() : -1;
+    if (m_lastExitCode != 0) // say why: the end of what the server printed (sanitizer reports included)
+        qWarning("dispatch-server exited with %d; the end of its output:\n%s", m_lastExitCode,
+                 m_output.right(20000).constData());
     return m_lastExitCode == 0;
 }
 
