@@ -85,7 +85,7 @@ bool TestServer::stop()
         m_output += m_process->readAll();
         m_lastExitCode = -1;
         qWarning("dispatch-server did not stop within 60 s of SIGTERM; the end of its output:\n%s",
-                 m_output.right(6000).constData());
+                 m_output.right(20000).constData());
         return false;
     }
     m_output += m_process->readAll();
