@@ -605,14 +605,14 @@ void LocalEngine::startPool(const FunctionSpec &spec, fs::path revisionDir, std:
     auto launch = workerLaunch(spec, revisionDir, handler, javaShim);
     if (!launch)
         return done(launch.error());
-    auto pool = std::make_shared<WorkerPool>(m_io, m_reaper, std::move(launch.value()), m_options.pool);
+    auto created = std::make_shared<WorkerPool>(m_io, m_reaper, std::move(launch.value()), m_options.pool);
     {
         // The engine owns a starting pool (its start callback holds it only weakly), so shutdown can stop it.
         std::lock_guard lock(m_mutex);
-        m_starting.push_back(pool);
+        m_starting.push_back(created);
     }
-    pool->start([this, spec, weak = std::weak_ptr<WorkerPool>(pool), handler, revisionDir,
-                 done](std::optional<LoadError> err) {
+    created->start([this, spec, weak = std::weak_ptr<WorkerPool>(created), handler, revisionDir,
+                    done](std::optional<LoadError> err) {
         auto pool = weak.lock();
         if (!pool)
             return;
