@@ -140,20 +140,22 @@ std::string MetricsExporter::render() const
                                    name, code, n);
         }
     }
-    header(out, "dispatch_store_queued_writes", "gauge", "Database writes queued or being committed.");
-    fmt::format_to(it, "dispatch_store_queued_writes {}\n", m_store.queuedWrites());
-    header(out, "dispatch_store_commits_total", "counter", "Database transactions committed.");
-    fmt::format_to(it, "dispatch_store_commits_total {}\n", m_store.commits());
-    header(out, "dispatch_store_writes_total", "counter",
-           "Database writes committed (writes per commit is the group-commit batch size).");
-    fmt::format_to(it, "dispatch_store_writes_total {}\n", m_store.committedWrites());
-    header(out, "dispatch_store_checkpoints_total", "counter", "Write-ahead log checkpoints run.");
-    fmt::format_to(it, "dispatch_store_checkpoints_total {}\n", m_store.checkpoints());
-    header(out, "dispatch_store_wal_pages_total", "counter", "Pages appended to the write-ahead log by commits.");
-    fmt::format_to(it, "dispatch_store_wal_pages_total {}\n", m_store.walPagesWritten());
-    header(out, "dispatch_store_wal_pages", "gauge",
-           "Pages in the write-ahead log after the last commit (bounded: it starts over after checkpoints).");
-    fmt::format_to(it, "dispatch_store_wal_pages {}\n", m_store.walPages());
+    // One unlabelled sample per series.
+    const auto single = [&](const char *name, const char *type, const char *help, uint64_t value) {
+        header(out, name, type, help);
+        fmt::format_to(it, "{} {}\n", name, value);
+    };
+    single("dispatch_store_queued_writes", "gauge", "Database writes queued or being committed.",
+           m_store.queuedWrites());
+    single("dispatch_store_commits_total", "counter", "Database transactions committed.", m_store.commits());
+    single("dispatch_store_writes_total", "counter",
+           "Database writes committed (writes per commit is the group-commit batch size).", m_store.committedWrites());
+    single("dispatch_store_checkpoints_total", "counter", "Write-ahead log checkpoints run.", m_store.checkpoints());
+    single("dispatch_store_wal_pages_total", "counter", "Pages appended to the write-ahead log by commits.",
+           m_store.walPagesWritten());
+    single("dispatch_store_wal_pages", "gauge",
+           "Pages in the write-ahead log after the last commit (bounded: it starts over after checkpoints).",
+           m_store.walPages());
     return out;
 }
 
