@@ -2,9 +2,11 @@
 #include "server/app.h"
 
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/file.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <csignal>
 #include <fstream>
 #include <optional>
@@ -12,6 +14,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 #include <spdlog/pattern_formatter.h>
 #include <spdlog/sinks/rotating_file_sink.h>
@@ -201,8 +204,10 @@ int run(const ServerConfig &c)
     statsOpts.hourRetention = std::chrono::duration_cast<std::chrono::seconds>(c.statsHourRetention);
     stats::RunStats runStats(*store.value(), clock, statsOpts);
     api::ServiceOptions so;
-    so.onRunFinished = [&runStats](const std::string &org, const wire::Run &run) {
+    std::atomic<uint64_t> runsFinished{0}; // activity, for the idle memory trim below
+    so.onRunFinished = [&runStats, &runsFinished](const std::string &org, const wire::Run &run) {
         runStats.recordRun(org, run);
+        runsFinished.fetch_add(1, std::memory_order_relaxed);
     };
     so.baseImageSettle = c.baseImageSettle;
     so.defaultRunRetention = c.runRetention;
@@ -372,6 +377,32 @@ int run(const ServerConfig &c)
             }
         });
 
+    // After a burst (a load test, big run lists) the allocator keeps the freed memory (measured: 245 MiB after the
+    // bench's exec load, 143 MiB after a trim). Once no run has finished for a whole minute, hand it back to the
+    // system, once per quiet spell; idle by then, so the few milliseconds on the loop do not matter.
+    asio::steady_timer idleTrim(io);
+    uint64_t runsSeen = 0;
+    bool trimmed = false; // the start (image checks, loading) leaves some to give back too
+    std::function<void()> armIdleTrim = [&] {
+        idleTrim.expires_after(std::chrono::minutes(1));
+        idleTrim.async_wait([&](const boost::system::error_code &waitError) {
+            if (waitError)
+                return;
+            const uint64_t runs = runsFinished.load(std::memory_order_relaxed);
+            if (runs != runsSeen || service.runsInFlight() > 0) {
+                runsSeen = runs;
+                trimmed = false;
+            } else if (!trimmed) {
+                trimmed = true;
+#if defined(__GLIBC__)
+                malloc_trim(0);
+#endif
+            }
+            armIdleTrim();
+        });
+    };
+    armIdleTrim();
+
     if (apiTlsServer)
         spdlog::info("API on https://{}:{}, gateway on https://{}:{}", c.host, apiTlsPort, c.host, gatewayTlsPort);
     if (!c.disableHttp)
@@ -406,6 +437,7 @@ int run(const ServerConfig &c)
     runStats.flush(); // the last rollups, before the store drains
     store.value()->flush();
     work.reset();
+    idleTrim.cancel();
     io.stop();
     for (auto &t : pool)
         t.join();
