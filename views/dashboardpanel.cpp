@@ -2,6 +2,7 @@
 #include "dashboardpanel.h"
 
 #include "errorgroupsmodel.h"
+#include "functionchoice.h"
 #include "functionsmodel.h"
 #include "resourcepanel.h"
 #include "statscharts.h"
@@ -11,7 +12,6 @@
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
-#include <QSignalBlocker>
 #include <QSortFilterProxyModel>
 #include <QSplitter>
 #include <QTableView>
@@ -29,11 +29,9 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
         tr("Dashboard"), tr("Invocations, errors and latency from the server's rollups, live as runs finish."), this));
 
     auto *bar = new QHBoxLayout;
-    m_function = new QComboBox(this);
+    m_function = new FunctionChoice(workspace->functions(), this);
     m_function->setObjectName(QStringLiteral("dashboardFunction"));
     m_function->setAccessibleName(tr("Function"));
-    m_function->setMinimumContentsLength(16);
-    m_function->addItem(tr("All functions"), QString());
     bar->addWidget(new QLabel(tr("Function:"), this));
     bar->addWidget(m_function);
     bar->addStretch(1);
@@ -41,12 +39,8 @@ DashboardPanel::DashboardPanel(Workspace *workspace, QWidget *parent) : Panel(pa
 
     connect(m_function, &QComboBox::currentIndexChanged, this, [this] {
         if (m_charts)
-            m_charts->setFunction(m_function->currentData().toString());
+            m_charts->setFunction(m_function->function());
     });
-    connect(workspace->functions(), &QAbstractItemModel::rowsInserted, this, &DashboardPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::rowsRemoved, this, &DashboardPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::modelReset, this, &DashboardPanel::updateFunctionChoices);
-    updateFunctionChoices();
 }
 
 void DashboardPanel::ensureBuilt()
@@ -103,7 +97,7 @@ void DashboardPanel::ensureBuilt()
     if (isVisible())
         split->show();
 
-    m_charts->setFunction(m_function->currentData().toString());
+    m_charts->setFunction(m_function->function());
     connect(workspace, &Workspace::endpointChanged, this, [this] { m_errors->setClient(m_workspace->client()); });
     // The error groups follow the charts: same function and window, refreshed when the charts are.
     connect(m_charts->model(), &models::StatsSeriesModel::refreshed, this, &DashboardPanel::refreshErrors);
@@ -150,24 +144,7 @@ void DashboardPanel::activate()
 
 void DashboardPanel::showFunction(const QString &function)
 {
-    if (!function.isEmpty() && m_function->findData(function) < 0)
-        m_function->addItem(function, function);
-    m_function->setCurrentIndex(std::max(0, m_function->findData(function)));
-}
-
-void DashboardPanel::updateFunctionChoices()
-{
-    const QString current = m_function->currentData().toString();
-    QStringList names = m_workspace->functions()->names();
-    names.sort();
-    QSignalBlocker block(m_function);
-    m_function->clear();
-    m_function->addItem(tr("All functions"), QString());
-    for (const auto &n : names)
-        m_function->addItem(n, n);
-    if (!current.isEmpty() && m_function->findData(current) < 0)
-        m_function->addItem(current, current);
-    m_function->setCurrentIndex(std::max(0, m_function->findData(current)));
+    m_function->select(function);
 }
 
 void DashboardPanel::refreshErrors()

@@ -18,6 +18,8 @@ class ErrorGroupsModel;
 
 namespace dispatch::views {
 
+class FunctionChoice;
+
 class StatsCharts;
 class Workspace;
 
@@ -44,13 +46,12 @@ signals:
 
 private:
     void ensureBuilt();
-    void updateFunctionChoices();
     void refreshErrors();
     void openErrorGroup(const QModelIndex &proxyIndex);
     void updateErrorState();
 
     Workspace *m_workspace = nullptr;
-    QComboBox *m_function = nullptr;
+    FunctionChoice *m_function = nullptr;
     StatsCharts *m_charts = nullptr;
     models::ErrorGroupsModel *m_errors = nullptr;
     QSortFilterProxyModel *m_errorProxy = nullptr;

@@ -3,6 +3,7 @@
 
 #include "execdialog.h"
 #include "functioneditor.h"
+#include "functionchoice.h"
 #include "functionsmodel.h"
 #include "jsontext.h"
 #include "messagebar.h"
@@ -61,11 +62,9 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     layout->addWidget(makePanelHeading(tr("Runs"), tr("Every run of every function, newest first, as it happens."), this));
 
     auto *bar = new QHBoxLayout;
-    m_function = new QComboBox(this);
+    m_function = new FunctionChoice(workspace->functions(), this);
     m_function->setObjectName(QStringLiteral("runsFunctionFilter"));
     m_function->setAccessibleName(tr("Function filter"));
-    m_function->setMinimumContentsLength(16);
-    m_function->addItem(tr("All functions"), QString());
     m_status = new QComboBox(this);
     m_status->setObjectName(QStringLiteral("runsStatusFilter"));
     m_status->setAccessibleName(tr("Status filter"));
@@ -286,10 +285,6 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
                 loadDetail(); // it finished: fetch output and logs
         }
     });
-    connect(workspace->functions(), &QAbstractItemModel::rowsInserted, this, &RunsPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::rowsRemoved, this, &RunsPanel::updateFunctionChoices);
-    connect(workspace->functions(), &QAbstractItemModel::modelReset, this, &RunsPanel::updateFunctionChoices);
-    updateFunctionChoices();
     updateEmptyState();
 }
 
@@ -298,21 +293,6 @@ void RunsPanel::activate()
     auto *runs = m_workspace->runs();
     if (!runs->hasLoaded() && !runs->isLoading())
         runs->reload();
-}
-
-void RunsPanel::updateFunctionChoices()
-{
-    const QString current = m_function->currentData().toString();
-    QStringList names = m_workspace->functions()->names();
-    names.sort();
-    QSignalBlocker block(m_function);
-    m_function->clear();
-    m_function->addItem(tr("All functions"), QString());
-    for (const auto &n : names)
-        m_function->addItem(n, n);
-    if (!current.isEmpty() && m_function->findData(current) < 0)
-        m_function->addItem(current, current);
-    m_function->setCurrentIndex(std::max(0, m_function->findData(current)));
 }
 
 void RunsPanel::showFunction(const QString &function)
@@ -326,9 +306,7 @@ void RunsPanel::showFunction(const QString &function)
         m_workspace->runs()->setFilter(f);
         updateTimeRangeChip();
     }
-    if (!function.isEmpty() && m_function->findData(function) < 0)
-        m_function->addItem(function, function);
-    m_function->setCurrentIndex(std::max(0, m_function->findData(function)));
+    m_function->select(function);
 }
 
 void RunsPanel::showRuns(const models::RunFilter &filter, const QString &needle)
@@ -336,9 +314,7 @@ void RunsPanel::showRuns(const models::RunFilter &filter, const QString &needle)
     {
         QSignalBlocker blockFunction(m_function);
         QSignalBlocker blockStatus(m_status);
-        if (!filter.functionName.isEmpty() && m_function->findData(filter.functionName) < 0)
-            m_function->addItem(filter.functionName, filter.functionName);
-        m_function->setCurrentIndex(std::max(0, m_function->findData(filter.functionName)));
+        m_function->select(filter.functionName);
         m_status->setCurrentIndex(std::max(0, m_status->findData(filter.status)));
     }
     m_workspace->runs()->setFilter(filter);
@@ -370,7 +346,7 @@ void RunsPanel::updateTimeRangeChip()
 void RunsPanel::applyFilter()
 {
     models::RunFilter f = m_workspace->runs()->filter();
-    f.functionName = m_function->currentData().toString();
+    f.functionName = m_function->function();
     f.status = m_status->currentData().toString();
     m_workspace->runs()->setFilter(f);
 }

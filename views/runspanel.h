@@ -21,6 +21,8 @@ class QTableView;
 
 namespace dispatch::views {
 
+class FunctionChoice;
+
 class ResourceFilterProxy;
 class StatusBadge;
 class Workspace;
@@ -55,7 +57,6 @@ private:
     void loadDetail();
     void showRun(const nlohmann::json &run);
     void jumpToLatest();
-    void updateFunctionChoices();
     void updateEmptyState();
     void updateTimeRangeChip();
 
@@ -63,7 +64,7 @@ private:
     ResourceFilterProxy *m_proxy = nullptr;
     QTableView *m_table = nullptr;
     QLineEdit *m_filter = nullptr;
-    QComboBox *m_function = nullptr;
+    FunctionChoice *m_function = nullptr;
     QComboBox *m_status = nullptr;
     QPushButton *m_newRuns = nullptr;
     QPushButton *m_timeRange = nullptr;
