@@ -115,6 +115,9 @@ RunsPanel::RunsPanel(Workspace *workspace, QWidget *parent) : Panel(parent), m_w
     m_table->setVerticalScrollMode(QAbstractItemView::ScrollPerItem);
     m_table->setAlternatingRowColors(true);
     m_table->setWordWrap(false);
+    // Run ids are time-ordered UUIDs: runs of the same moment share their beginning and differ at the end, so a
+    // narrow column must keep the end visible.
+    m_table->setTextElideMode(Qt::ElideMiddle);
     m_table->setEditTriggers(QAbstractItemView::NoEditTriggers);
     m_table->verticalHeader()->hide();
     m_table->verticalHeader()->setSectionResizeMode(QHeaderView::Fixed);
