@@ -254,8 +254,8 @@ private slots:
         QCOMPARE(store->committedWrites(), uint64_t(300));
         QVERIFY(store->walPagesWritten() >= 300 * 1000 / 4096);
         // The checkpoint thread copied the WAL into the database file itself.
-        QTRY_VERIFY(store->checkpoints() > 0);
-        QTRY_VERIFY(dbSize() > sizeBefore + 100 * 1000);
+        QTRY_VERIFY_WITH_TIMEOUT(store->checkpoints() > 0, 30000);
+        QTRY_VERIFY_WITH_TIMEOUT(dbSize() > sizeBefore + 100 * 1000, 30000);
         QCOMPARE(store->countRuns(), std::size_t(300));
         // Once the checkpoints caught up, a commit starts the WAL over instead of growing it (bounded wait).
         bool startedOver = false;
