@@ -298,13 +298,13 @@ struct Store::Impl
     // up to date by the writes themselves; a rolled-back transaction forgets every count.
     std::unordered_map<std::string, int64_t> runCounts;
 
-    static std::string runCountKey(const std::string &org, const std::string &function)
+    // The map key of (org, function), built in a buffer the writer reuses: no allocation per stored run.
+    std::string runCountKeyBuffer;
+    const std::string &runCountKey(const std::string &org, const std::string &function)
     {
-        std::string key;
-        key.reserve(org.size() + 1 + function.size());
-        key.append(org).push_back('\0');
-        key.append(function);
-        return key;
+        runCountKeyBuffer.assign(org).push_back('\0');
+        runCountKeyBuffer.append(function);
+        return runCountKeyBuffer;
     }
 
     // Checkpoints run on their own thread and connection, so a commit never waits for the WAL to be copied
@@ -801,7 +801,7 @@ void Store::putRun(RunRow row, Done done)
                                 .bind(8, row.json)
                                 .run();
             if (ok && sqlite3_last_insert_rowid(db.handle()) != lastSeq && !impl->runCounts.empty())
-                if (auto it = impl->runCounts.find(Impl::runCountKey(row.org, row.function));
+                if (auto it = impl->runCounts.find(impl->runCountKey(row.org, row.function));
                     it != impl->runCounts.end())
                     ++it->second;
             return ok;
@@ -813,7 +813,7 @@ void Store::deleteRunsOfFunction(std::string org, std::string function, Done don
 {
     m_impl->enqueue(
         [impl = m_impl.get(), org = std::move(org), function = std::move(function)](Connection &db) {
-            impl->runCounts.erase(Impl::runCountKey(org, function));
+            impl->runCounts.erase(impl->runCountKey(org, function));
             return db.prepare(kDeleteRunsOfFunction).bind(1, org).bind(2, function).run();
         },
         std::move(done));
@@ -823,7 +823,7 @@ void Store::trimRuns(std::string org, std::string function, std::size_t keep, Do
 {
     m_impl->enqueue(
         [impl = m_impl.get(), org = std::move(org), function = std::move(function), keep](Connection &db) {
-            const std::string key = Impl::runCountKey(org, function);
+            const std::string key = impl->runCountKey(org, function);
             auto it = impl->runCounts.find(key);
             if (it == impl->runCounts.end()) {
                 auto count = db.prepare(kCountRunsOfFunction);
